@@ -1,0 +1,239 @@
+"""Physics identities of the model: each test can fail if a sign, factor or frame is wrong."""
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.optimize
+import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from entangled_drums import Params, UnstableSystemError, collective_variances, duan, optimal_phase, steady_state
+from entangled_drums import _kernels, linear
+from entangled_drums.model import drift_matrix, linear_system, quadrature_index
+from entangled_drums.spectra import (
+    mode_vector,
+    output_spectrum,
+    probe_spectrum,
+    pump_spectrum,
+    quadrature_spectrum,
+    reference_output_spectrum,
+)
+from entangled_drums.units import VACUUM_VARIANCE, to_internal
+
+C = Params()
+C_PROBES = C.replace(probe_g_minus=40e3 * 1.055, probe_g_plus=40e3, probe_phase=np.deg2rad(4.0))
+DETUNED = C.replace(delta_minus=-3e3, delta_plus=5e3, g_ratio=0.93)
+CASES = {"C": C, "C+probes": C_PROBES, "detuned": DETUNED, "A1": C.replace(G_minus=103e3, G_plus=82e3)}
+
+
+def integrate_over_frequency(fun, system):
+    """int fun(omega) d omega / 2pi over the real line (tan substitution, breakpoints at the poles)."""
+    lam = system.eigenvalues
+    scale = float(np.max(np.abs(lam)))
+
+    def integrand(theta):
+        omega = scale * np.tan(theta)
+        return fun(omega) * scale / np.cos(theta) ** 2 / (2 * np.pi)
+
+    poles = np.unique(np.round(np.arctan(lam.imag / scale), 12))
+    limit = np.pi / 2 * (1 - 1e-12)
+    value, _ = scipy.integrate.quad_vec(integrand, -limit, limit, points=poles, epsrel=1e-10, epsabs=0, limit=2000)
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_lyapunov_matches_scipy(name):
+    params = CASES[name]
+    system = linear_system(params)
+    expected = scipy.linalg.solve_continuous_lyapunov(system.A, -system.D)
+    V = steady_state(params)
+    assert V.shape == (8, 8) if params.has_probes else (6, 6)
+    np.testing.assert_allclose(V, V.T, atol=0)
+    np.testing.assert_allclose(V, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
+    # V is a physical (uncertainty-respecting) covariance: V + iK'/2 >= 0
+    n = V.shape[0]
+    J = np.zeros((n, n))
+    J[np.arange(0, n, 2), np.arange(1, n, 2)] = 1
+    J -= J.T
+    assert np.linalg.eigvalsh(V + 0.5j * J).min() > -1e-9
+
+
+@pytest.mark.parametrize("name", ["C", "C+probes", "detuned"])
+def test_integrated_quadrature_spectrum_is_covariance(name):
+    params = CASES[name]
+    system = linear_system(params)
+    integral = integrate_over_frequency(lambda w: quadrature_spectrum(params, np.array([w]))[0].real, system)
+    V = steady_state(params)
+    assert np.abs(integral - V).max() <= 1e-6 * np.abs(V).max()
+
+
+@pytest.mark.parametrize("name,mode", [("C", "a"), ("detuned", "a"), ("C+probes", "a"), ("C+probes", "d")])
+def test_integrated_output_spectrum_is_photon_flux(name, mode):
+    params = CASES[name]
+    system = linear_system(params)
+    w = mode_vector(params, mode)
+    integral = integrate_over_frequency(lambda om: system.output_spectrum(w, np.array([om]))[0], system)
+    V = steady_state(params)
+    k = quadrature_index(params)[mode]
+    occupation = 0.5 * (V[k, k] + V[k + 1, k + 1]) - VACUUM_VARIANCE  # <c^dag c>
+    assert integral == pytest.approx(occupation, rel=1e-6)
+    # and the Lorentzian expansion's closed-form integral agrees
+    assert system.output_lorentzians(w).integral() == pytest.approx(occupation, rel=1e-9)
+
+
+@pytest.mark.parametrize("n_c,n_m1,n_m2", [(0.0, 0.0, 0.0), (0.3, 41.0, 30.0), (5.0, 1e3, 2.0)])
+def test_thermal_and_vacuum_limits(n_c, n_m1, n_m2):
+    params = C.replace(G_minus=0.0, G_plus=0.0, n_c=n_c, n_m1=n_m1, n_m2=n_m2)
+    V = steady_state(params)
+    np.testing.assert_allclose(V, np.diag(np.repeat([n_c, n_m1, n_m2], 2) + VACUUM_VARIANCE), atol=1e-9 * (1 + n_m1))
+    # cavity emission alone: a Lorentzian of width kappa centred on f_c, area kappa_out * n_c
+    f = np.linspace(-3e6, 3e6, 101)
+    kappa = params.kappa
+    expected = params.kappa_out * kappa * n_c / ((f) ** 2 + kappa**2 / 4)
+    np.testing.assert_allclose(pump_spectrum(params, f), expected, rtol=1e-9, atol=1e-15)
+    # collective thermal variance (paper: ~36 for 41, 30)
+    x, p = collective_variances(params, np.array([0.0, 1.0]))
+    np.testing.assert_allclose(x, 0.5 * (n_m1 + n_m2) + VACUUM_VARIANCE, rtol=1e-9, atol=1e-12)
+
+
+@settings(deadline=None, max_examples=25)
+@given(g_minus_khz=st.floats(50, 400), ratio=st.floats(0.05, 0.9), n_m=st.floats(0, 500))
+def test_ideal_bogoliubov_limit(g_minus_khz, ratio, n_m):
+    """g1 = g2, pumps on the sidebands, cold cavity, gamma -> 0: the beta modes reach vacuum."""
+    params = C.replace(
+        G_minus=g_minus_khz * 1e3, G_plus=ratio * g_minus_khz * 1e3, g_ratio=1.0, n_c=0.0,
+        n_m1=n_m, n_m2=n_m, gamma1=1e-7, gamma2=1e-7,
+    )
+    r = np.arctanh(ratio)
+    x, p = collective_variances(params, 0.0)
+    assert x == pytest.approx(np.exp(-2 * r) / 2, rel=1e-4)
+    assert p == pytest.approx(np.exp(-2 * r) / 2, rel=1e-4)
+    phi, best = optimal_phase(params)
+    assert best == pytest.approx(np.exp(-2 * r), rel=1e-4)
+
+
+def test_ideal_bae_probe_sees_only_x_plus_phi():
+    """g- = g+, g1 = g2, Delta = 0, pumps off: the probe is a QND measurement of X+^phi.
+
+    Needs gamma1 = gamma2 too: unequal damping mixes X- (which takes the back-action) into X+.
+    """
+    phi = 0.7
+    bare = C.replace(G_minus=0.0, G_plus=0.0, g_ratio=1.0, n_m1=41.0, n_m2=30.0, gamma2=C.gamma1)
+    probed = bare.replace(probe_g_minus=40e3, probe_g_plus=40e3, probe_phase=phi)
+    # the probe mode couples to the drums only through X+^phi ...
+    A, _ = drift_matrix(probed)
+    coupling = A[2:4, 4:8]  # (x_d, p_d) rows, drum columns
+    xplus_phi = np.array([np.cos(phi), np.sin(phi), np.cos(phi), np.sin(phi)]) / np.sqrt(2)
+    assert np.linalg.matrix_rank(coupling, tol=1e-9) == 1
+    assert abs(abs(coupling[1] @ xplus_phi) / np.linalg.norm(coupling[1]) - 1) < 1e-12
+    # ... so X+^phi and its QND partner P-^phi keep their variances, while P+^phi is heated
+    x0, p0 = collective_variances(bare, phi)
+    x1, p1 = collective_variances(probed, phi)
+    assert x1 == pytest.approx(x0, rel=1e-9)
+    assert p1 == pytest.approx(p0, rel=1e-9)
+    assert collective_variances(probed, phi + np.pi / 2)[0] > 1.5 * x0
+    # the probe area measures <(X+^phi)^2> including its zero-point half (no vacuum subtraction)
+    weak = bare.replace(n_c=0.0, probe_g_minus=2e3, probe_g_plus=2e3, probe_phase=phi)
+    system = linear_system(weak)
+    area = system.output_lorentzians(mode_vector(weak, "d")).integral() * to_internal(weak.kappa_out)
+    g, kappa, Omega = (to_internal(v) for v in (weak.probe_g_minus, weak.kappa, weak.Omega))
+    transduction = to_internal(weak.kappa_out) * 4 * g**2 / (kappa**2 / 4 + Omega**2)
+    assert area / transduction == pytest.approx(collective_variances(weak, phi)[0], rel=2e-3)
+
+
+def test_ground_state_probe_area_is_zero_point():
+    """A cold, ideal BAE probe of drums in their ground state measures 1/2 (the vacuum)."""
+    cold = C.replace(
+        G_minus=0.0, G_plus=0.0, g_ratio=1.0, n_c=0, n_m1=0, n_m2=0, gamma2=C.gamma1, probe_g_minus=2e3, probe_g_plus=2e3
+    )
+    system = linear_system(cold)
+    area = system.output_lorentzians(mode_vector(cold, "d")).integral() * to_internal(cold.kappa_out)
+    g, kappa, Omega = (to_internal(v) for v in (cold.probe_g_minus, cold.kappa, cold.Omega))
+    assert area / (to_internal(cold.kappa_out) * 4 * g**2 / (kappa**2 / 4 + Omega**2)) == pytest.approx(0.5, rel=2e-3)
+
+
+@pytest.mark.parametrize("g_plus", [300e3, 400e3])
+def test_unstable_parameters_raise(g_plus):
+    """G+ > G- anti-damps a Bogoliubov mode. (G+ = G- exactly is still held by gamma > 0.)"""
+    with pytest.raises(UnstableSystemError, match="eigenvalue"):
+        steady_state(C.replace(G_plus=g_plus))
+    with pytest.raises(ValueError, match="non-negative real part"):
+        pump_spectrum(C.replace(G_plus=g_plus), np.zeros(3))
+
+
+def test_stability_window_sign_of_delta():
+    """PHYSICS.md section 2: data set B's series is stable only read as Delta < 0 in our convention."""
+    b = C.replace(G_minus=201e3, G_plus=128e3)
+    for delta in (-19.4e3, -9.6e3, -0.1e3):
+        linear_system(b.replace(delta_plus=delta, delta_minus=-delta))
+    with pytest.raises(UnstableSystemError):
+        linear_system(b.replace(delta_plus=19.4e3, delta_minus=-19.4e3))
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    g_minus=st.floats(20e3, 400e3), ratio=st.floats(0.0, 0.85), rho=st.floats(0.8, 1.2),
+    delta=st.floats(-3e3, 3e3), dbar=st.floats(-20e3, 20e3), probes=st.booleans(), phi=st.floats(-3.2, 3.2),
+    n_c=st.floats(0, 5), n_m=st.floats(0, 300),
+)
+def test_fast_spectra_match_full_inverse_reference(g_minus, ratio, rho, delta, dbar, probes, phi, n_c, n_m):
+    params = C.replace(
+        G_minus=g_minus, G_plus=ratio * g_minus, g_ratio=rho, delta_plus=dbar + delta, delta_minus=dbar - delta,
+        n_c=n_c, n_m1=n_m, n_m2=0.7 * n_m,
+        probe_g_minus=40e3 if probes else 0.0, probe_g_plus=38e3 if probes else 0.0, probe_phase=phi,
+    )
+    try:
+        system = linear_system(params)
+    except UnstableSystemError:
+        return
+    f = np.linspace(-1.5e6, 2.5e6, 401)
+    for mode in ("a", "d") if probes else ("a",):
+        fast = output_spectrum(params, f, mode, system)
+        slow = reference_output_spectrum(params, f, mode)
+        assert np.abs(fast - slow).max() <= 1e-8 * np.abs(slow).max() + 1e-14
+
+
+def test_eigensolver_matches_lapack_and_fallback_agrees(monkeypatch):
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = rng.choice([2, 4, 6, 8])
+        A = rng.normal(size=(n, n)) * 10.0 ** rng.uniform(-3, 3)
+        lam, R, Rinv, cond = _kernels.eigensystem(A)
+        np.testing.assert_allclose(R @ np.diag(lam) @ Rinv, A, atol=1e-10 * np.abs(A).max())
+        reference = np.linalg.eigvals(A)
+        distance = np.abs(lam[:, None] - reference[None, :]).min(axis=1)
+        assert distance.max() <= 1e-9 * np.abs(reference).max()
+    # the direct (non-eigenbasis) path gives the same answers
+    f = np.linspace(-1e6, 2e6, 301)
+    fast_V, fast_S = steady_state(C_PROBES), probe_spectrum(C_PROBES, f)
+    monkeypatch.setattr(linear, "MAX_EIGENBASIS_CONDITION", 0.0)
+    assert not linear_system(C_PROBES).use_eigenbasis
+    np.testing.assert_allclose(steady_state(C_PROBES), fast_V, atol=1e-10)
+    np.testing.assert_allclose(probe_spectrum(C_PROBES, f), fast_S, rtol=1e-8, atol=1e-14)
+
+
+def test_collective_variances_vectorised_and_optimal_phase():
+    phi = np.linspace(-np.pi / 2, np.pi / 2, 2001)
+    x, p = collective_variances(C, phi)
+    assert x.shape == p.shape == phi.shape
+    d = duan(C, phi)
+    np.testing.assert_allclose(d, x + p)
+    best_phi, best = optimal_phase(C)
+    numeric = scipy.optimize.minimize_scalar(lambda t: duan(C, t), bounds=(-0.5, 0.5), method="bounded", options={"xatol": 1e-10})
+    assert best == pytest.approx(numeric.fun, abs=1e-12)
+    assert best_phi == pytest.approx(numeric.x, abs=1e-5)
+    assert best <= d.min()
+    grid = collective_variances(C, phi.reshape(3, 667))[0]
+    assert grid.shape == (3, 667)
+
+
+def test_pump_features_sit_where_physics_says():
+    """Frame w ~ -Omega emits near f_c, w ~ +Omega near f_c + 2 Omega (PHYSICS.md section 3)."""
+    params = C.replace(G_minus=60e3, G_plus=20e3)
+    f = np.linspace(-0.5e6, 1.8e6, 46001)
+    S = pump_spectrum(params, f)
+    low = f[np.argmax(np.where(f < params.Omega, S, 0))]
+    high = f[np.argmax(np.where(f > params.Omega, S, 0))]
+    assert abs(low) < 5e3
+    assert abs(high - 2 * params.Omega) < 5e3
