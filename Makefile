@@ -1,0 +1,44 @@
+# One command each: `make` runs the whole workflow, `make test` the test suite,
+# `make bench` the benchmarks. Each first creates .venv and installs the locked
+# environment if needed (only Python >= 3.11 and make are required).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+UV     := $(BIN)/uv
+CORES  ?= all
+
+.PHONY: all workflow test bench lock clean-results help
+
+all: workflow
+
+help:
+	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
+	@echo "make test       install (if needed) and run the test suite"
+	@echo "make bench      benchmarks of the model (printed tables)"
+	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
+
+# The locked environment: exact versions of every package (requirements.lock), the
+# project itself installed editable without touching them.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(UV) pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(UV) pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $@
+
+workflow: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_model.py
+
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+clean-results:
+	rm -rf results .snakemake

@@ -1,0 +1,27 @@
+# Reproduces Ockeloen-Korppi et al., "Stabilized entanglement of massive mechanical
+# oscillators", Nature 556, 478 (2018): raw spectra -> calibrations -> fits -> MCMC ->
+# figures and headline numbers. Each step is a jupytext notebook in notebooks/.
+#
+#   snakemake --cores all                      the whole analysis (make)
+#   snakemake --config results_dir=DIR ...     see config/README.md
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        figure_files("fig1b", "fig1c", "fig1d"),
+        notebook_outputs("01_model_overview"),

@@ -1,0 +1,24 @@
+"""From the workflow's configuration (plain dicts, Hz) to model parameters.
+
+The analysis configuration holds only what an experimenter knows independently of the
+spectra (PHYSICS.md §5): device values and the nominal pump settings of each data set.
+"""
+
+from .model import Params
+
+DEVICE_FIELDS = ("f1", "f2", "gamma1", "gamma2", "kappa", "kappa_out", "g_ratio")
+
+
+def nominal_params(device, dataset, **overrides):
+    """``Params`` from the config's ``device`` dict and one ``datasets`` entry.
+
+    ``Delta`` (Hz) is split symmetrically: ``delta_plus = Delta``, ``delta_minus = -Delta``
+    (mean pump offset zero). ``overrides`` set any other ``Params`` field.
+    """
+    values = {key: float(device[key]) for key in DEVICE_FIELDS}
+    values["G_minus"] = float(dataset["G_minus"])
+    values["G_plus"] = float(dataset["G_plus"])
+    delta = float(dataset.get("Delta", 0.0))
+    values["delta_plus"], values["delta_minus"] = delta, -delta
+    values.update(overrides)
+    return Params(**values)

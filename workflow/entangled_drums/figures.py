@@ -1,0 +1,112 @@
+"""One figure style and the drawing helpers the notebooks share.
+
+Every figure is saved as PDF (vector, for the manuscript) and PNG (for the report) with
+reproducible metadata (no creation date), so a re-run writes identical files.
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Ellipse  # noqa: E402
+
+from .units import VACUUM_VARIANCE  # noqa: E402
+
+#: Colours used throughout: pump red/blue, probes, data sets C (black) and D (red) as the paper.
+COLORS = {
+    "red_pump": "#c0392b", "blue_pump": "#2155a3", "probe": "#16a085", "cavity": "0.55",
+    "C": "black", "D": "#d62728", "theory": "#e67e22", "vacuum": "#2c7bb6",
+}
+
+STYLE = {
+    "figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.labelsize": 9, "axes.titlesize": 9,
+    "legend.fontsize": 7.5, "xtick.labelsize": 8, "ytick.labelsize": 8, "lines.linewidth": 1.2,
+    "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "entangled-drums",
+    "pdf.fonttype": 42,
+}
+
+
+def use_style():
+    """Apply the project's matplotlib style."""
+    plt.rcParams.update(STYLE)
+
+
+def save(fig, stem, formats=("pdf", "png")):
+    """Save ``fig`` as ``stem.<fmt>`` for each format; return the written paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = stem.with_suffix("." + fmt)
+        metadata = {"CreationDate": None} if fmt == "pdf" else ({"Date": None} if fmt == "svg" else {"Software": None})
+        fig.savefig(path, metadata=metadata, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def tone_markers(ax, freqs_hz, color, label, height=1.0, style="-"):
+    """Vertical arrows at lab offsets ``freqs_hz`` (Hz) on an axis in MHz."""
+    for i, f in enumerate(np.atleast_1d(freqs_hz)):
+        ax.annotate(
+            "", xy=(f / 1e6, height), xytext=(f / 1e6, 0),
+            arrowprops=dict(arrowstyle="-|>", color=color, lw=1.4, linestyle=style),
+        )
+        ax.plot([], [], color=color, label=label if i == 0 else None, linestyle=style)
+
+
+def spectral_picture(ax, tones, kappa_hz, f_span_hz):
+    """Fig. 1b/c: cavity Lorentzian (FWHM kappa) with the tones and sidebands in ``tones``.
+
+    ``tones``: list of dicts with keys ``f`` (Hz offset from f_c), ``color``, ``label``,
+    optional ``height`` and ``style``.
+    """
+    f = np.linspace(-f_span_hz, f_span_hz, 4001)
+    ax.fill_between(f / 1e6, 1.0 / (1.0 + (2 * f / kappa_hz) ** 2), color=COLORS["cavity"], alpha=0.35, lw=0,
+                    label=r"cavity ($\kappa$)")
+    for tone in tones:
+        tone_markers(ax, tone["f"], tone["color"], tone["label"], tone.get("height", 1.0), tone.get("style", "-"))
+    ax.set_xlim(-f_span_hz / 1e6, f_span_hz / 1e6)
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks([])
+    ax.set_xlabel(r"$(\omega-\omega_c)/2\pi$ (MHz)")
+
+
+def covariance_ellipse(ax, cov2, color, label=None, n_sigma=1.0, **kwargs):
+    """Draw the ``n_sigma`` contour of a 2x2 covariance as an ellipse centred at 0."""
+    vals, vecs = np.linalg.eigh(cov2)
+    angle = np.degrees(np.arctan2(vecs[1, 1], vecs[0, 1]))
+    width, height = 2 * n_sigma * np.sqrt(vals[1]), 2 * n_sigma * np.sqrt(vals[0])
+    ax.add_patch(Ellipse((0, 0), width, height, angle=angle, facecolor=color, alpha=0.35, edgecolor=color,
+                         label=label, **kwargs))
+
+
+def fluctuation_ellipses(axes, V, index, title_suffix=""):
+    """Fig. 1d: (X1, X2) and (P1, P2) fluctuation ellipses from covariance ``V``.
+
+    ``index``: quadrature index of 'b1' and 'b2' in ``V``. Marks the X+ and P- directions and
+    the zero-point circle (variance 1/2 per quadrature).
+    """
+    b1, b2 = index["b1"], index["b2"]
+    planes = [("X", 0, (1, 1), r"$X_+$"), ("P", 1, (-1, 1), r"$P_-$")]
+    radius = np.sqrt(VACUUM_VARIANCE)
+    for ax, (q, offset, direction, name) in zip(axes, planes):
+        sel = [b1 + offset, b2 + offset]
+        cov2 = V[np.ix_(sel, sel)]
+        extent = 1.15 * np.sqrt(np.linalg.eigvalsh(cov2).max())
+        covariance_ellipse(ax, cov2, COLORS["C"], label="steady state (1σ)")
+        ax.add_patch(plt.Circle((0, 0), radius, fill=False, color=COLORS["vacuum"], lw=1.2, ls="--",
+                                label="zero-point"))
+        d = np.array(direction) / np.sqrt(2)
+        ax.annotate("", xy=tuple(extent * d), xytext=tuple(-extent * d),
+                    arrowprops=dict(arrowstyle="<->", color=COLORS["theory"], lw=1.0))
+        ax.text(*(0.8 * extent * d + np.array([0.05, -0.25]) * extent), name, color=COLORS["theory"])
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_aspect("equal")
+        ax.set_xlabel(rf"${q}_1$")
+        ax.set_ylabel(rf"${q}_2$")
+        ax.set_title(rf"$({q}_1, {q}_2)$ plane{title_suffix}")
+    axes[0].legend(loc="upper right", frameon=False)

@@ -1,0 +1,37 @@
+# Helpers shared by every rule file: output paths and the notebook-as-step command.
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = config["results_dir"]
+RAW = config["raw_dir"]
+PYTHON = sys.executable
+FIGURE_FORMATS = ("pdf", "png")
+
+
+def results(*parts):
+    """A path under the configured results directory."""
+    return str(Path(RESULTS, *parts))
+
+
+def figure_files(*names):
+    """Every format of each named figure under results/figures/."""
+    return [results("figures", f"{name}.{fmt}") for name in names for fmt in FIGURE_FORMATS]
+
+
+def notebook_outputs(name):
+    """The executed notebook and its HTML render of one step."""
+    return [results("notebooks", f"{name}.ipynb"), results("notebooks", f"{name}.html")]
+
+
+def notebook_params(**values):
+    """Parameters for a notebook, as the JSON its runner injects (papermill)."""
+    return json.dumps(values, sort_keys=True)
+
+
+# Execute notebooks/<name>.py with papermill; the executed .ipynb and .html are outputs.
+NOTEBOOK_CMD = (
+    "{PYTHON} -m entangled_drums.notebook {input.notebook:q} {output.notebook:q} "
+    "--html {output.html:q} --params {params.nb:q} > {log:q} 2>&1"
+)
