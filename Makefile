@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 UV     := $(BIN)/uv
 CORES  ?= all
+# Workflow steps call `python`: make it the locked environment's.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: all workflow test bench lock clean-results help
 

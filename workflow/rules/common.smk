@@ -1,12 +1,10 @@
-# Helpers shared by every rule file: output paths and the notebook-as-step command.
+# Helpers shared by all .smk files (output paths, the notebook-as-step command).
 
 import json
-import sys
 from pathlib import Path
 
 RESULTS = config["results_dir"]
 RAW = config["raw_dir"]
-PYTHON = sys.executable
 FIGURE_FORMATS = ("pdf", "png")
 
 
@@ -31,7 +29,12 @@ def notebook_params(**values):
 
 
 # Execute notebooks/<name>.py with papermill; the executed .ipynb and .html are outputs.
+# `python` is the environment's interpreter (make puts .venv/bin first on PATH; with
+# --sdm conda it is the environment of environment.yml).
 NOTEBOOK_CMD = (
-    "{PYTHON} -m entangled_drums.notebook {input.notebook:q} {output.notebook:q} "
+    "python -m entangled_drums.notebook {input.notebook:q} {output.notebook:q} "
     "--html {output.html:q} --params {params.nb:q} > {log:q} 2>&1"
 )
+
+
+ENVIRONMENT = "../../environment.yml"

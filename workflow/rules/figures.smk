@@ -34,5 +34,7 @@ rule fig1_scheme:
         ),
     log:
         results("logs", "01_model_overview.log"),
+    conda:
+        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
