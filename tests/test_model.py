@@ -237,3 +237,20 @@ def test_pump_features_sit_where_physics_says():
     high = f[np.argmax(np.where(f > params.Omega, S, 0))]
     assert abs(low) < 5e3
     assert abs(high - 2 * params.Omega) < 5e3
+
+
+def test_probe_signal_removes_the_double_counted_cavity_noise():
+    """Uncoupled drums: the probe signal vanishes however hot the cavity; its area is kappa_out(<d^dag d> - n_c)."""
+    from entangled_drums.spectra import probe_signal
+
+    f = np.linspace(-2e6, 2e6, 801)
+    decoupled = C.replace(G_minus=0.0, G_plus=0.0, n_c=3.0, probe_g_minus=1e-9, probe_g_plus=1e-9)
+    assert np.abs(probe_signal(decoupled, f)).max() < 1e-12
+    system = linear_system(C_PROBES)
+    occupation = system.output_lorentzians(mode_vector(C_PROBES, "d")).integral()
+    area = integrate_over_frequency(
+        lambda om: probe_signal(C_PROBES, np.array([to_internal(1.0) ** -1 * om + C_PROBES.probe_frame]), system)[0]
+        / to_internal(C_PROBES.kappa_out),
+        system,
+    )
+    assert area == pytest.approx(occupation - C_PROBES.n_c, rel=1e-6)

@@ -42,6 +42,7 @@ __all__ = [
     "collective_variances",
     "duan",
     "optimal_phase",
+    "single_tone",
 ]
 
 
@@ -206,3 +207,23 @@ def optimal_phase(params, V=None):
     c2 = C[0, 1]
     phi = 0.5 * np.arctan2(-c2, -c1)
     return float(phi), float(c0 - np.hypot(c1, c2))
+
+
+def single_tone(params, drum, G, detuning=0.0):
+    """``Params`` for one red tone on the lower sideband of ``drum`` (1 or 2), no other tone.
+
+    ``detuning``: offset (Hz) of the tone from that drum's true sideband ``f_c - f_drum``.
+    For drum 2 the drums are relabelled (f1 <-> f2, gamma, baths swapped, g_ratio -> 1/g_ratio)
+    so that ``G_minus`` addresses it; the other drum still couples off-resonantly. Spectra
+    computed from the result are at the usual lab offsets ``f - f_c``.
+    """
+    probes_off = dict(probe_g_minus=0.0, probe_g_plus=0.0)
+    if drum == 1:
+        return params.replace(G_minus=G, G_plus=0.0, delta_minus=detuning, delta_plus=0.0, **probes_off)
+    if drum == 2:
+        p = params
+        return p.replace(
+            f1=p.f2, f2=p.f1, gamma1=p.gamma2, gamma2=p.gamma1, n_m1=p.n_m2, n_m2=p.n_m1, g_ratio=1.0 / p.g_ratio,
+            G_minus=G, G_plus=0.0, delta_minus=detuning, delta_plus=0.0, **probes_off,
+        )
+    raise ValueError(f"drum must be 1 or 2, not {drum!r}")

@@ -22,6 +22,8 @@ __all__ = [
     "mode_vector",
     "pump_spectrum",
     "probe_spectrum",
+    "probe_signal",
+    "bare_cavity_spectrum",
     "output_spectrum",
     "quadrature_spectrum",
     "reference_output_spectrum",
@@ -68,6 +70,29 @@ def pump_spectrum(params, f, system=None):
 def probe_spectrum(params, f, system=None):
     """Output spectrum (quanta) of the probe mode at lab offsets ``f - f_c`` (Hz)."""
     return output_spectrum(params, f, "d", system)
+
+
+def bare_cavity_spectrum(params, f, mode="a"):
+    """Emission (quanta) of ``mode`` with no coupling: the cavity-bath Lorentzian ``kappa_out kappa n_c / (w^2 + kappa^2/4)``.
+
+    Centred on the cavity (``f = f_c``) whatever the mode's frame.
+    """
+    f = np.asarray(f, dtype=float)
+    half = 0.5 * params.kappa
+    return params.kappa_out * params.kappa * params.n_c / (f * f + half * half)
+
+
+def probe_signal(params, f, system=None):
+    """Probe-induced emission (quanta): the probe mode's spectrum minus its bare cavity noise.
+
+    The pump mode ``a`` and the probe mode ``d`` stand for frequency components of *one*
+    cavity, whose bath noise (``n_c``) is emitted once; in the two-mode model each mode carries
+    it. The physical output with probes on is therefore ``pump_spectrum + probe_signal``,
+    and ``probe_signal`` is what subtracting a probes-off background reveals (up to the
+    probes' small back-action on the pump emission). Its integral over ``f`` is
+    ``kappa_out (<d^dag d> - n_c)``.
+    """
+    return probe_spectrum(params, f, system) - bare_cavity_spectrum(params, f, "d")
 
 
 def quadrature_spectrum(params, omega):
