@@ -11,7 +11,7 @@ CORES  ?= all
 # Workflow steps call `python`: make it the locked environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all workflow test bench lock clean-results help
+.PHONY: all workflow test bench simulate report lock clean-results help
 
 all: workflow
 
@@ -19,6 +19,7 @@ help:
 	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
 	@echo "make test       install (if needed) and run the test suite"
 	@echo "make bench      benchmarks of the model (printed tables)"
+	@echo "make simulate   regenerate the archived synthetic raw data (data/raw) from config/simulation.yaml"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
 
 # The locked environment: exact versions of every package (requirements.lock), the
@@ -38,6 +39,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+
+# The archived raw data are simulated from the documented truth; byte-identical for its seed.
+simulate: $(STAMP)
+	$(BIN)/python -m entangled_drums.simulate --truth config/simulation.yaml --out data/raw \
+		--truth-json data/simulation_truth.json
 
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock

@@ -42,10 +42,20 @@ def snakemake(workdir, *args, check=True, timeout=900):
     return proc
 
 
+#: Files only the simulator and the closure tests may read; the workflow copy has none of them.
+TRUTH_FILES = ("config/simulation.yaml", "data/simulation_truth.json")
+
+
 @pytest.fixture(scope="session")
 def workflow_copy(tmp_path_factory):
-    """A fresh copy of the repository, shared by the workflow tests of one session."""
-    return copy_repository(tmp_path_factory.mktemp("repo"))
+    """A fresh copy of the repository *without the simulator's truth*, shared by the workflow tests.
+
+    Running the analysis here proves it never needs (reads) the truth.
+    """
+    repo = copy_repository(tmp_path_factory.mktemp("repo"))
+    for rel in TRUTH_FILES:
+        (repo / rel).unlink()
+    return repo
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
 
-FIGURES = ["fig1b", "fig1c", "fig1d"]
+FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d"]
 
 
 def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
@@ -18,6 +18,9 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
         for ext in ("pdf", "png"):
             path = repo / "results" / "figures" / f"{name}.{ext}"
             assert path.is_file() and path.stat().st_size > 1000, path
+    assert not (repo / "config" / "simulation.yaml").exists() and not (repo / "data" / "simulation_truth.json").exists()
+    inventory = json.loads((repo / "results" / "raw" / "inventory.json").read_text())
+    assert {row["role"] for row in inventory} >= {"thermal_cal", "pump", "probe", "background"}
     nb_path = repo / "results" / "notebooks" / "01_model_overview.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     assert nb.metadata["language_info"]["name"] == "python"
@@ -60,3 +63,33 @@ def test_config_errors_are_reported_against_the_schema(workflow_copy, override, 
 def test_lint_is_clean(workflow_copy):
     proc = snakemake(workflow_copy, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_another_raw_data_set_through_the_same_workflow(workflow_run, tmp_path):
+    """`--config raw_dir=DIR results_dir=DIR2` analyses other raw data, touching neither data/raw nor results/."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    repo, _ = workflow_run
+    other_raw, other_results = tmp_path / "raw", tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "-m", "entangled_drums.simulate", "--truth", str(ROOT / "config" / "simulation.yaml"),
+         "--out", str(other_raw), "--seed", "7"], check=True, capture_output=True,
+    )
+    manifest_before = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
+    results_before = sorted((p.relative_to(repo), p.stat().st_mtime_ns) for p in (repo / "results").rglob("*"))
+    snakemake(repo, "--cores", "2", "--config", f"raw_dir={other_raw}", f"results_dir={other_results}")
+    inventory = json.loads((other_results / "raw" / "inventory.json").read_text())
+    assert {row["sha256"] for row in inventory}.isdisjoint(manifest_before.split())
+    assert (repo / "data" / "raw" / "MANIFEST.sha256").read_text() == manifest_before
+    assert sorted((p.relative_to(repo), p.stat().st_mtime_ns) for p in (repo / "results").rglob("*")) == results_before
+
+
+def test_missing_raw_directory_is_a_clear_error(workflow_copy, tmp_path):
+    proc = snakemake(workflow_copy, "--cores", "1", "--config", f"raw_dir={tmp_path / 'none'}",
+                     f"results_dir={tmp_path / 'out'}", check=False)
+    assert proc.returncode != 0
+    assert "MANIFEST.sha256" in proc.stdout + proc.stderr
+    assert not (tmp_path / "out" / "raw" / "inventory.json").exists()

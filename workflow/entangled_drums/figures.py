@@ -110,3 +110,25 @@ def fluctuation_ellipses(axes, V, index, title_suffix=""):
         ax.set_ylabel(rf"${q}_2$")
         ax.set_title(rf"$({q}_1, {q}_2)$ plane{title_suffix}")
     axes[0].legend(loc="upper right", frameon=False)
+
+
+def gapped(f, *ys, factor=5.0):
+    """Insert NaN where the grid jumps (> ``factor`` x the median step) so lines break between windows."""
+    steps = np.diff(f)
+    cut = np.flatnonzero(steps > factor * np.median(steps)) + 1
+    return (np.insert(np.asarray(f, dtype=float), cut, np.nan),) + tuple(
+        np.insert(np.asarray(y, dtype=float), cut, np.nan) for y in ys)
+
+
+def raw_traces(ax, ds, indices, f_ref, title, scale=1e3, unit="kHz", colors=None):
+    """Plot raw PSD traces (W/Hz, log scale) of a series against ``f - f_ref`` (in ``unit``)."""
+    cmap = plt.get_cmap("viridis")
+    for n, i in enumerate(indices):
+        f, psd = gapped(np.asarray(ds["frequency"].values[i]), np.asarray(ds["psd"].values[i]))
+        color = colors[n] if colors is not None else cmap(n / max(1, len(indices) - 1))
+        ax.plot((f - f_ref) / scale, psd, lw=0.6, color=color, label=str(ds["label"].values[i]))
+    ax.set_yscale("log")
+    ax.set_xlabel(f"$(f-f_c)$ ({unit})")
+    ax.set_ylabel("PSD (W/Hz)")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=6)

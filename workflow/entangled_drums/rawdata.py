@@ -233,3 +233,19 @@ def load_directory(directory):
     if unlisted:
         raise RawDataError(f"{directory}: files not in {MANIFEST}: {', '.join(unlisted)}")
     return {Path(name).stem: load(directory / name, manifest) for name in sorted(listed)}
+
+
+def inventory(series):
+    """One row per series: file stem, role, dataset, traces, bins, RBW range, averages, tones on."""
+    rows = []
+    for stem, ds in series.items():
+        on = np.asarray(ds["tone_power"].values) > OFF_DBM + 1
+        tones = [t for k, t in enumerate(TONES) if on[:, k].any()]
+        rows.append({
+            "file": f"{stem}.nc", "role": ds.attrs["role"], "dataset": ds.attrs["dataset"],
+            "source": ds.attrs["source"], "traces": int(ds.sizes["trace"]), "bins": int(ds.sizes["bin"]),
+            "rbw_Hz": sorted({float(v) for v in ds["rbw"].values}),
+            "n_averages": sorted({int(v) for v in ds["n_averages"].values}),
+            "tones": tones, "labels": [str(v) for v in ds["label"].values],
+        })
+    return rows

@@ -1,7 +1,14 @@
 # Helpers shared by all .smk files (output paths, the notebook-as-step command).
 
 import json
+import os
+import sys
 from pathlib import Path
+
+# Steps run `python`: make it the interpreter running Snakemake (e.g. .venv/bin/snakemake
+# without activating the venv). With --sdm conda the job's environment comes first anyway.
+_search_path = os.environ["PATH"]
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), _search_path])
 
 RESULTS = config["results_dir"]
 RAW = config["raw_dir"]
@@ -21,6 +28,15 @@ def figure_files(*names):
 def notebook_outputs(name):
     """The executed notebook and its HTML render of one step."""
     return [results("notebooks", f"{name}.ipynb"), results("notebooks", f"{name}.html")]
+
+
+def raw_files():
+    """The manifest and every raw file it lists (the manifest itself must exist)."""
+    manifest = Path(RAW, "MANIFEST.sha256")
+    if not manifest.is_file():
+        return [str(manifest)]  # Snakemake reports it as a missing input
+    names = [line.split()[1] for line in manifest.read_text().splitlines() if line.strip()]
+    return [str(manifest)] + [str(Path(RAW, name)) for name in names]
 
 
 def notebook_params(**values):

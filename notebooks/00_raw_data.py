@@ -1,0 +1,80 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # 00 · Raw data: what the instrument recorded
+#
+# **What this step does.** It loads every raw series listed in the raw-data directory's
+# `MANIFEST.sha256`. Each file is checked against its checksum and validated against the schema
+# (`data/raw/README.md`). The step then writes an inventory (role, data set, traces, resolution
+# bandwidth, averages, tones) and plots a few traces as the spectrum analyser saw them: power
+# spectral density in W/Hz, with the amplifier's noise floor and the averaging noise still in.
+#
+# **Why.** Every later step starts from these files, so a reviewer should see them first. The
+# step also fails early and clearly on bad input. If the files are the archived synthetic data
+# (`source: simulated`), the analysis does not know the truth behind them: it reads only this
+# directory and `config/config.yaml`.
+
+# %% tags=["parameters"]
+raw_dir = "data/raw"
+f_c = 5.5e9
+inventory_json = "results/raw/inventory.json"
+figure_dir = "results/figures"
+
+# %%
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from entangled_drums import rawdata
+from entangled_drums.figures import raw_traces, save, use_style
+
+use_style()
+series = rawdata.load_directory(raw_dir)
+rows = rawdata.inventory(series)
+manifest = rawdata.read_manifest(Path(raw_dir) / rawdata.MANIFEST)
+for row in rows:
+    row["sha256"] = manifest[row["file"]]
+Path(inventory_json).parent.mkdir(parents=True, exist_ok=True)
+Path(inventory_json).write_text(json.dumps(rows, indent=2) + "\n")
+for row in rows:
+    print(f"{row['file']:<24} {row['role']:<12} {row['dataset']:<6} {row['source']:<9} traces={row['traces']:<3} "
+          f"bins={row['bins']:<5} rbw={row['rbw_Hz']} N={row['n_averages'][:3]} tones={row['tones']}")
+
+# %% [markdown]
+# ## A few raw traces
+# Top left: the thermal calibration of drum 1 (the sideband area grows with the fridge
+# temperature). Top right: the sideband-cooling calibration (the peak broadens with pump power).
+# Bottom left: the pump spectrum of data set C, both windows. Bottom right: the probe spectra of
+# C at two phases, with the probes-off background.
+
+# %%
+fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.2))
+thermal = series["thermal_cal_drum1"]
+raw_traces(axes[0, 0], thermal, [0, 3, thermal.sizes["trace"] - 1], f_c, "thermal calibration, drum 1")
+sideband = series["sideband_cal_drum1"]
+raw_traces(axes[0, 1], sideband, list(range(0, sideband.sizes["trace"], 2)), f_c, "sideband cooling, drum 1")
+raw_traces(axes[1, 0], series["pump_C"], [0], f_c, "pump spectrum, data set C", scale=1e6, unit="MHz",
+           colors=["black"])
+probe = series["probe_C"]
+labels = [str(v) for v in probe["label"].values]
+picks = [i for i, lab in enumerate(labels) if lab.endswith("phase=4deg") or lab.endswith("phase=-90deg")]
+raw_traces(axes[1, 1], probe, picks, f_c, "probe spectra, data set C", scale=1e6, unit="MHz",
+           colors=["#d62728", "#2155a3"])
+raw_traces(axes[1, 1], series["background_C"], [0], f_c, "probe spectra, data set C", scale=1e6, unit="MHz",
+           colors=["0.6"])
+fig.tight_layout()
+save(fig, Path(figure_dir) / "raw_traces")

@@ -1,0 +1,200 @@
+"""Raw data: the archive validates, regenerates byte-identically, and bad input fails clearly."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from entangled_drums import instrument, rawdata
+from entangled_drums.simulate import Truth, load_truth, simulate
+
+RAW = ROOT / "data" / "raw"
+TRUTH_JSON = ROOT / "data" / "simulation_truth.json"
+
+
+def test_archive_validates_and_is_small():
+    series = rawdata.load_directory(RAW)
+    roles = {ds.attrs["role"] for ds in series.values()}
+    assert roles == set(rawdata.ROLES)
+    assert sum(p.stat().st_size for p in RAW.iterdir()) < 20e6
+    probe = series["probe_C"]
+    assert probe.sizes["trace"] >= 12 and series["probe_D"].sizes["trace"] >= 12
+    assert series["sideband_cal_drum1"].sizes["trace"] >= 5 and series["sideband_cal_drum2"].sizes["trace"] >= 5
+    assert all(ds.attrs["source"] == "simulated" for ds in series.values())
+
+
+def test_make_simulate_regenerates_the_archive_bit_identically(tmp_path):
+    simulate(ROOT / "config" / "simulation.yaml", tmp_path / "raw", tmp_path / "truth.json")
+    assert (tmp_path / "raw" / "MANIFEST.sha256").read_text() == (RAW / "MANIFEST.sha256").read_text()
+    assert json.loads((tmp_path / "truth.json").read_text())["datasets"] == json.loads(TRUTH_JSON.read_text())["datasets"]
+
+
+def test_truth_file_contract_and_location():
+    truth = json.loads(TRUTH_JSON.read_text())
+    assert TRUTH_JSON.parent != RAW
+    for name in ("C", "D"):
+        entry = truth["datasets"][name]
+        for key in ("Xplus", "Pminus", "duan", "phi_opt_deg", "probe_imbalance", "probe_correction", "G_minus",
+                    "G_plus", "n_c", "n_m1", "n_m2", "delta_minus", "delta_plus", "g_ratio"):
+            assert key in entry, (name, key)
+    c, d = truth["datasets"]["C"], truth["datasets"]["D"]
+    assert 0.41 <= c["Xplus"] <= 0.46 and 0.42 <= c["Pminus"] <= 0.45 and 0.83 <= c["duan"] <= 0.9
+    assert d["duan"] < c["duan"]
+    for name in ("B1", "B2", "B3"):  # PHYSICS.md §2: the B series is stable only as Delta < 0 here
+        assert truth["datasets"][name]["delta_plus"] - truth["datasets"][name]["delta_minus"] < 0
+
+
+def test_averaging_statistics_match_the_instrument_model():
+    """Normalised residuals of a simulated trace against its true mean: mean 0, std 1 (Gamma(N, mean/N))."""
+    from entangled_drums.spectra import pump_spectrum
+
+    raw = load_truth(ROOT / "config" / "simulation.yaml")
+    truth = Truth(raw)
+    ds = rawdata.load(RAW / "pump_C.nc")
+    f = ds["frequency"].values[0]
+    mean = instrument.psd_from_quanta(
+        pump_spectrum(truth.two_tone_params(raw["datasets"]["C"]), f - truth.f_c), f, raw["instrument"]["gain_dB"],
+        raw["instrument"]["n_add"],
+    )
+    n = float(ds["n_averages"].values[0])
+    z = (ds["psd"].values[0] - mean) / (mean / np.sqrt(n))
+    assert abs(z.mean()) < 4 / np.sqrt(z.size)
+    assert z.std() == pytest.approx(1.0, abs=0.08)
+
+
+# --- bad input: each case names the file and the problem -------------------------------------
+
+
+def _copy(tmp_path, name="pump_C.nc"):
+    dest = tmp_path / name
+    shutil.copy(RAW / name, dest)
+    return dest
+
+
+def _rewrite(tmp_path, mutate, name="pump_C.nc"):
+    ds = rawdata.load(RAW / name)
+    ds = mutate(ds.copy(deep=True))
+    path = tmp_path / name
+    ds.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda ds: ds.drop_vars("rbw"), "missing variable 'rbw'"),
+        (lambda ds: ds.assign_attrs(role="pumps"), "attribute 'role'"),
+        (lambda ds: _drop_attr(ds, "dataset"), "missing attribute 'dataset'"),
+        (lambda ds: _set_units(ds, "psd", "dBm/Hz"), "variable 'psd' has units 'dBm/Hz', expected 'W/Hz'"),
+        (lambda ds: _set_units(ds, "frequency", "MHz"), "variable 'frequency' has units 'MHz'"),
+        (lambda ds: _drop_units(ds, "duration"), "variable 'duration' has no 'units' attribute"),
+        (lambda ds: _poke(ds, "psd", np.nan), "'psd' has 1 non-finite values"),
+        (lambda ds: _poke(ds, "psd", -1e-18), "'psd' must be > 0"),
+        (lambda ds: _poke(ds, "frequency", 5.0e9), "frequency axis of trace 0 is not strictly increasing"),
+        (lambda ds: ds.assign(psd=(("trace", "bin2"), ds["psd"].values[:, :-1], ds["psd"].attrs)), "variable 'psd': dims"),
+        (lambda ds: ds.assign(tone_power=ds["tone_power"] * 0 + rawdata.OFF_DBM), "has no tone switched on"),
+        (lambda ds: ds.isel(trace=slice(0, 0)), "empty data set"),
+        (lambda ds: ds.assign(n_averages=ds["n_averages"] * 0.5 + 0.25), "whole numbers"),
+    ],
+)
+def test_bad_content_is_rejected_with_a_clear_message(tmp_path, mutate, message):
+    path = _rewrite(tmp_path, mutate)
+    with pytest.raises(rawdata.RawDataError) as err:
+        rawdata.load(path)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def _drop_attr(ds, key):
+    ds.attrs.pop(key)
+    return ds
+
+
+def _set_units(ds, var, units):
+    ds[var].attrs["units"] = units
+    return ds
+
+
+def _drop_units(ds, var):
+    ds[var].attrs.pop("units")
+    return ds
+
+
+def _poke(ds, var, value):
+    values = ds[var].values.copy()
+    values[0, 5] = value
+    ds[var] = (ds[var].dims, values, ds[var].attrs)
+    return ds
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(rawdata.RawDataError, match=r"nope\.nc: raw data file not found"):
+        rawdata.load(tmp_path / "nope.nc")
+
+
+def test_truncated_file(tmp_path):
+    path = _copy(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(rawdata.RawDataError, match=r"pump_C\.nc: cannot be read as NetCDF \(truncated or corrupt\?\)"):
+        rawdata.load(path)
+
+
+def test_checksum_mismatch_and_unlisted_files(tmp_path):
+    directory = tmp_path / "raw"
+    shutil.copytree(RAW, directory)
+    ds = rawdata.load(directory / "pump_C.nc", manifest=tmp_path / "none")
+    ds["psd"][0, 0] = ds["psd"][0, 0] * 1.01
+    rawdata.write(ds, directory / "pump_C.nc")
+    with pytest.raises(rawdata.RawDataError, match=r"pump_C\.nc: checksum mismatch against .*MANIFEST\.sha256"):
+        rawdata.load(directory / "pump_C.nc")
+    shutil.copy(directory / "pump_D.nc", directory / "extra.nc")
+    with pytest.raises(rawdata.RawDataError, match="files not in MANIFEST.sha256: extra.nc"):
+        rawdata.load_directory(directory)
+    (directory / "MANIFEST.sha256").unlink()
+    with pytest.raises(rawdata.RawDataError, match="manifest not found"):
+        rawdata.load_directory(directory)
+
+
+def test_simulator_refuses_truth_inside_raw_dir(tmp_path):
+    from entangled_drums.simulate import main
+
+    with pytest.raises(SystemExit):
+        main(["--truth", str(ROOT / "config" / "simulation.yaml"), "--out", str(tmp_path), "--truth-json",
+              str(tmp_path / "truth.json")])
+
+
+_finite = st.floats(1e-20, 1e-12, allow_nan=False)
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n_trace=st.integers(1, 4), n_bin=st.integers(2, 50), scale=_finite, seed=st.integers(0, 2**32 - 1),
+    role=st.sampled_from(rawdata.ROLES),
+)
+def test_round_trip_property(tmp_path, n_trace, n_bin, scale, seed, role):
+    """Any schema-conforming series survives write + load unchanged."""
+    rng = np.random.default_rng(seed)
+    traces = [
+        dict(frequency=np.sort(rng.uniform(5.4e9, 5.6e9, n_bin)) + np.arange(n_bin), psd=scale * rng.uniform(0.5, 2, n_bin),
+             rbw=10.0, n_averages=int(rng.integers(1, 10**6)), fridge_temperature=0.014, duration=60.0,
+             tones={"pump_red": (5.49e9, float(rng.normal(10, 3)))}, label=f"t{i}")
+        for i in range(n_trace)
+    ]
+    ds = rawdata.new_series(role, "X1", "property test", traces)
+    path = rawdata.write(ds, tmp_path / f"{seed}.nc")
+    back = rawdata.load(path, manifest=tmp_path / "none")
+    np.testing.assert_array_equal(back["psd"].values, ds["psd"].values)
+    np.testing.assert_array_equal(back["frequency"].values, ds["frequency"].values)
+    assert back.attrs["role"] == role
+
+
+def test_xarray_open_fails_for_garbage(tmp_path):
+    path = tmp_path / "garbage.nc"
+    path.write_bytes(b"not a netcdf file at all")
+    with pytest.raises(rawdata.RawDataError, match="garbage.nc: cannot be read"):
+        rawdata.load(path)
