@@ -23,6 +23,8 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/rawdata.smk"
+include: "workflow/rules/calibrate.smk"
+include: "workflow/rules/fit.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
 
@@ -31,6 +33,13 @@ rule all:
     default_target: True
     input:
         results("raw", "inventory.json"),
+        results("fits", "pump_fits.json"),
         figure_files("raw_traces", "fig1b", "fig1c", "fig1d"),
+        figure_files("figS1_thermal_calibration", "figS2_sideband_calibration", "figS3_probe_calibration"),
+        figure_files("fig2a", "fig2b", "fig2c", "fig2d"),
         notebook_outputs("00_raw_data"),
         notebook_outputs("01_model_overview"),
+        notebook_outputs("02_thermal_calibration"),
+        notebook_outputs("03_sideband_calibration"),
+        notebook_outputs("04_probe_calibration"),
+        notebook_outputs("05_pump_fits"),

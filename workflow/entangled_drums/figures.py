@@ -132,3 +132,38 @@ def raw_traces(ax, ds, indices, f_ref, title, scale=1e3, unit="kHz", colors=None
     ax.set_ylabel("PSD (W/Hz)")
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=6)
+
+
+def thermal_panel(ax, thermal, drum, color):
+    """Fig. S1: sideband area vs the fridge's Bose occupation, the line fit, and the base point."""
+    n = np.asarray(thermal["occupation_fridge"])
+    area = np.asarray(thermal["areas_W"]) * 1e15
+    err = np.asarray(thermal["area_sigmas_W"]) * 1e15
+    used = np.asarray(thermal["used_in_fit"], dtype=bool)
+    ax.errorbar(n[used], area[used], err[used], fmt="o", color=color, ms=4, label=f"drum {drum}: fitted points")
+    ax.errorbar(n[~used], area[~used], err[~used], fmt="s", mfc="white", color=color, ms=4,
+                label=f"drum {drum}: saturated (not fitted)")
+    x = np.linspace(0, n.max() * 1.05, 50)
+    ax.plot(x, (thermal["area_per_phonon_W"] * x + thermal["offset_W"]) * 1e15, color=color, lw=1)
+    n_b, s_b = thermal["n_base"], thermal["n_base_sigma"]
+    ax.axvline(n_b, color=color, ls=":", lw=0.8)
+    ax.annotate(rf"$n_{{{drum}}}^T$ = {n_b:.1f} $\pm$ {s_b:.1f}", (n_b, area.max() * (0.35 if drum == 1 else 0.2)),
+                xytext=(5, 0), textcoords="offset points", color=color, fontsize=7)
+    ax.set_xlabel("fridge occupation $n(T)$ (Bose, drum frequency)")
+    ax.set_ylabel("sideband area (fW)")
+
+
+def spectrum_with_residuals(ax, ax_res, f_khz, data, model, sigma, color="black", offset=0.0, label=None,
+                            model_color=None, bin_to=None):
+    """Data (dots, optionally re-binned for display) and model line; normalised residuals below."""
+    f_plot, d_plot, m_plot = f_khz, data, model
+    if bin_to and f_khz.size > bin_to:
+        k = f_khz.size // bin_to
+        n = k * (f_khz.size // k)
+        f_plot, d_plot, m_plot = (np.asarray(a[:n]).reshape(-1, k).mean(axis=1) for a in (f_khz, data, model))
+    ax.plot(f_plot, d_plot + offset, ".", ms=1.6, color=color, label=label)
+    ax.plot(f_khz, model + offset, "-", lw=1.0, color=model_color or COLORS["theory"])
+    if ax_res is not None:
+        ax_res.plot(f_khz, (data - model) / sigma, ".", ms=0.8, color=color, alpha=0.6)
+        ax_res.axhline(0, color="0.4", lw=0.6)
+        ax_res.set_ylabel(r"res./$\sigma$")

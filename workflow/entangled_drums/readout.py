@@ -7,16 +7,20 @@ area per unit variance the probe calibration measures. With the pumps on and ``g
 computed from the model at given parameters.
 """
 
+import numpy as np
+
 from .model import collective_variances, linear_system
 from .spectra import mode_vector
-from .units import to_internal
 
 
 def probe_area(params, system=None):
-    """Exact area (quanta x Hz) of :func:`entangled_drums.spectra.probe_signal`: ``kappa_out (<d^dag d> - n_c)``."""
+    """Exact area ``int probe_signal df`` (quanta x Hz): the photon flux ``2 pi kappa_out (<d^dag d> - n_c)``.
+
+    (``kappa_out`` is quoted as ``f = omega/2pi``; the flux needs the angular rate.)
+    """
     system = linear_system(params) if system is None else system
     occupation = system.output_lorentzians(mode_vector(params, "d")).integral()
-    return params.kappa_out * (occupation - params.n_c)
+    return 2.0 * np.pi * params.kappa_out * (occupation - params.n_c)
 
 
 def area_per_variance(params, g):
@@ -37,6 +41,5 @@ def area_correction(params):
 
 
 def ideal_transduction(params, g):
-    """``kappa_out 4 g^2 / ((kappa/2)^2 + Omega^2)`` (quanta x Hz per unit variance): ideal BAE limit of ``k(g)``."""
-    k_out, kappa, Om, g = (to_internal(v) for v in (params.kappa_out, params.kappa, params.Omega, g))
-    return params.kappa_out * 4.0 * g * g / (0.25 * kappa * kappa + Om * Om)
+    """``2 pi kappa_out 4 g^2 / ((kappa/2)^2 + Omega^2)`` (quanta x Hz per unit variance): ideal BAE limit of ``k(g)``."""
+    return 2.0 * np.pi * params.kappa_out * 4.0 * g * g / (0.25 * params.kappa**2 + params.Omega**2)

@@ -250,6 +250,16 @@ def probe_series(truth, name, seed):
     return probe, background
 
 
+def _probe_constant(truth):
+    """True area (quanta x Hz) per unit <X+^2> per mW of red-probe power (balanced probes, pumps off)."""
+    from .readout import area_per_variance
+
+    g = float(truth.raw["probes"]["g"])
+    tones = _probe_tones(truth, g, g)
+    p_mw = 10 ** (tones["probe_red"][1] / 10)
+    return area_per_variance(truth.base_params(G_minus=0.0, G_plus=0.0), g) / p_mw
+
+
 def derived_truth(truth):
     """True quantities per data set (the closure tests' reference), JSON-ready."""
     cfg = truth.raw["probes"]
@@ -260,6 +270,7 @@ def derived_truth(truth):
         "n1_base": truth.occupation(1, truth.T_base), "n2_base": truth.occupation(2, truth.T_base),
         "collective_thermal_variance": 0.5 * (truth.occupation(1, truth.T_base) + truth.occupation(2, truth.T_base)) + 0.5,
         "probe_phase_offset_deg": offset,
+        "probe_area_per_variance_per_mW": _probe_constant(truth),
     }}
     for name, spec in truth.raw["datasets"].items():
         p = truth.two_tone_params(spec)

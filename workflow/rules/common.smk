@@ -30,12 +30,13 @@ def notebook_outputs(name):
     return [results("notebooks", f"{name}.ipynb"), results("notebooks", f"{name}.html")]
 
 
-def raw_files():
-    """The manifest and every raw file it lists (the manifest itself must exist)."""
+def raw_files(*names):
+    """The manifest and the named raw files (default: every file it lists)."""
     manifest = Path(RAW, "MANIFEST.sha256")
-    if not manifest.is_file():
-        return [str(manifest)]  # Snakemake reports it as a missing input
-    names = [line.split()[1] for line in manifest.read_text().splitlines() if line.strip()]
+    if not names:
+        if not manifest.is_file():
+            return [str(manifest)]  # Snakemake reports it as a missing input
+        names = [line.split()[1] for line in manifest.read_text().splitlines() if line.strip()]
     return [str(manifest)] + [str(Path(RAW, name)) for name in names]
 
 

@@ -1,0 +1,83 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # 04 · Probe calibration: area per unit collective variance (Fig. S3)
+#
+# **What this step does.** Both probe tones are on, the pumps are off, the fridge is at base.
+# The background-free peak areas at ωc ± Ω, in quanta (with the sideband calibration's gain),
+# measure k·⟨X+²⟩. The probe power is swept. One subtlety: with g1/g2 ≠ 1 the "balanced" probes
+# are slightly red-heavy on each drum, so they cool X+ (by almost half at g = 40 kHz). The
+# variance at each power is therefore the model's ⟨X+²⟩ with the probes on. The model takes
+# calibrated quantities only: the base occupations, K1, K2, g1/g2 and the drum frequencies. A
+# line area = s·P·⟨X+²⟩(P) through the origin then gives s, the area per unit variance per mW
+# of red-probe power.
+#
+# **Why.** With the pumps on, the probe area at each phase divided by s·P gives ⟨(X+^φ)²⟩: the
+# back-action-evading measurement of the squeezed quadrature.
+
+# %% tags=["parameters"]
+raw_dir = "data/raw"
+device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
+          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
+thermal_json = "results/calibration/thermal.json"
+sideband_json = "results/calibration/sideband.json"
+output_json = "results/calibration/probe.json"
+figure_dir = "results/figures"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from entangled_drums import calibration, jsonio, rawdata
+from entangled_drums.figures import COLORS, save, use_style
+
+use_style()
+thermal, sideband = jsonio.load(thermal_json), jsonio.load(sideband_json)
+n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
+probe = calibration.probe_calibration(rawdata.load(Path(raw_dir) / "probe_cal.nc"), sideband["gain_dB"],
+                                      sideband["n_add"], device, sideband, n_base)
+jsonio.dump(probe, output_json)
+print(f"s = {probe['area_per_variance_per_mW']:.5g} ± {probe['area_per_variance_per_mW_sigma']:.2g} "
+      f"quanta·Hz per unit variance per mW; line chi2 = {probe['line_chi2']:.1f} ({probe['line_dof']} dof)")
+
+# %% [markdown]
+# ## Fig. S3 — probe areas vs power
+# (a) Area per unit (model) variance against red-probe power, with the calibration line.
+# (b) The collective variance during the calibration: thermal (⟨X+²⟩ᵀ from Fig. S1) at low power,
+# cooled by the probes at high power.
+
+# %%
+rows = probe["traces"]
+P = np.array([10 ** (r["power_red_dBm"] / 10) for r in rows])
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.6, 2.8))
+k = np.array([r["area_per_variance"] for r in rows])
+sk = np.array([r["area_sigma"] / r["variance_model"] for r in rows])
+ax1.errorbar(P, k, sk, fmt="o", ms=3, color=COLORS["probe"], label="probe calibration")
+Pg = np.linspace(0, P.max() * 1.1, 20)
+ax1.plot(Pg, probe["area_per_variance_per_mW"] * Pg, color=COLORS["theory"], lw=1, label="line through origin")
+ax1.set_xlabel("red probe power (mW, generator)")
+ax1.set_ylabel("area / ⟨X+²⟩ (quanta·Hz)")
+ax1.legend(frameon=False)
+ax2.errorbar(P, [r["variance_model"] for r in rows], [r["variance_sigma"] for r in rows], fmt="s-", ms=3,
+             color=COLORS["probe"])
+ax2.axhline(probe["collective_variance_thermal"], color="0.5", ls=":", lw=0.8, label="thermal, probes off")
+ax2.set_xlabel("red probe power (mW, generator)")
+ax2.set_ylabel("model ⟨X+²⟩ during calibration")
+ax2.legend(frameon=False)
+fig.tight_layout()
+save(fig, Path(figure_dir) / "figS3_probe_calibration")

@@ -1,0 +1,127 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # 05 · Pump spectra: the three bath temperatures and ⟨P−²⟩, ⟨X+²⟩ (Fig. 2a–d)
+#
+# **What this step does.** Each pump spectrum (A1–A3, B1–B3, C, D; probes off) is fitted by
+# least squares with the full model of the output spectrum. The three bath occupations, cavity
+# n_c and drums n_m1, n_m2, are free. The couplings G± (predicted from the pump powers by the
+# sideband calibration), the pump detunings (from the tone frequencies and the calibrated drum
+# frequencies), g1/g2, the gain and the added noise are parameters with Gaussian priors from
+# the calibrations (widths in `config.yaml`, `fits`). The steady state at the fitted parameters
+# gives ⟨X+²⟩, ⟨P−²⟩ and the Duan quantity at the optimal phase, with errors propagated from the
+# full covariance, so the calibration uncertainties are included.
+#
+# **Why.** The probes cannot see P−. The pump spectrum, through the inferred bath temperatures,
+# is the only handle on it (paper, C: ⟨P−²⟩ ≈ 0.45 ± 0.08, ⟨X+²⟩ ≈ 0.46 ± 0.08). The MCMC of the
+# next step samples the same posterior.
+
+# %% tags=["parameters"]
+raw_dir = "data/raw"
+device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
+          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
+fits = {"coupling_transfer_sigma": {"red": 0.03, "blue": 0.10}, "detuning_sigma": 200.0}
+sideband_json = "results/calibration/sideband.json"
+output_json = "results/fits/pump_fits.json"
+figure_dir = "results/figures"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from entangled_drums import calibration, jsonio, pumpfit, rawdata
+from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_style
+
+use_style()
+sideband = jsonio.load(sideband_json)
+series = {s: rawdata.load(Path(raw_dir) / f"pump_{s}.nc") for s in "ABCD"}
+fitted, records = {}, {}
+for s, ds in series.items():
+    for i in range(ds.sizes["trace"]):
+        name = str(ds["label"].values[i])
+        result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
+        fitted[name] = (s, i, result)
+        records[name] = pumpfit.summary(result, prior, device, sideband)
+        d = records[name]["derived"]
+        print(f"{name}: chi2_red = {result.chi2_reduced:.3f}; n_c = {result.value('n_c'):.3f}±{result.error('n_c'):.3f}, "
+              f"n_m1 = {result.value('n_m1'):.1f}±{result.error('n_m1'):.1f}, n_m2 = {result.value('n_m2'):.1f}±"
+              f"{result.error('n_m2'):.1f}; <X+^2> = {d['Xplus']['value']:.3f}±{d['Xplus']['sigma']:.3f}, "
+              f"<P-^2> = {d['Pminus']['value']:.3f}±{d['Pminus']['sigma']:.3f}, Duan = {d['duan']['value']:.3f}±"
+              f"{d['duan']['sigma']:.3f}")
+jsonio.dump({"datasets": records, "settings": fits}, output_json)
+
+# %% [markdown]
+# ## Fig. 2 — pump output spectra with the fits
+# The spectra near ωc in quanta (gain and added noise from each fit), with the theory line and
+# normalised residuals. (a) G− = 103 kHz, G+ = 82, 74, 67 kHz (offset by 1 quantum each); the
+# blue line is the model's single-tone sideband-cooling spectrum of drum 1 at the same G−, for
+# reference. (b) G− = 201 kHz, three detunings. (c) data set C. (d) data set D.
+
+
+# %%
+def draw(ax, ax_res, name, offset=0.0, color="black"):
+    s, i, result = fitted[name]
+    ds = series[s]
+    f = np.asarray(ds["frequency"].values[i])
+    psd = np.asarray(ds["psd"].values[i])
+    keep = np.abs(f - device["f_c"]) < 250e3
+    gain, n_add = result.value("gain_dB"), result.value("n_add")
+    data = calibration.to_quanta(f, psd, gain, n_add)
+    model = pumpfit.model_quanta(result.x, f, device, sideband)
+    sigma = psd / np.sqrt(float(ds["n_averages"].values[i])) / (10 ** (gain / 10) * 6.62607015e-34 * f)
+    spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
+                            color=color, offset=offset, label=name, bin_to=250)
+    return f[keep], result
+
+
+def panel(fig, spec, names, title, offsets=None, reference=False):
+    gs = spec.subgridspec(2, 1, height_ratios=[3, 1], hspace=0.05)
+    ax, ax_res = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+    for k, name in enumerate(names):
+        f, result = draw(ax, ax_res, name, offset=(offsets or [0] * len(names))[k],
+                         color=plt.get_cmap("copper")(k / max(1, len(names))))
+    if reference:
+        from entangled_drums.model import single_tone
+        p = pumpfit.params_from(result.x, device, sideband)
+        S = pumpfit.pump_spectrum(single_tone(p, 1, p.G_minus), f - device["f_c"])
+        ax.plot((f - device["f_c"]) / 1e3, S, color=COLORS["blue_pump"], lw=0.8, label="sideband cooling, drum 1")
+    ax.set_title(title, fontsize=8)
+    ax.set_xticklabels([])
+    ax.set_ylabel(r"$S_{out}$ (quanta)")
+    ax.legend(frameon=False, fontsize=6)
+    ax_res.set_xlabel(r"$(\omega-\omega_c)/2\pi$ (kHz)")
+    return ax
+
+
+fig = plt.figure(figsize=(4.2, 3.6))
+panel(fig, fig.add_gridspec(1, 1)[0], ["A1", "A2", "A3"], "(a) G−/2π ≈ 103 kHz, G+/2π ≈ 82, 74, 67 kHz",
+      offsets=[2.0, 1.0, 0.0], reference=True)
+save(fig, Path(figure_dir) / "fig2a")
+fig = plt.figure(figsize=(9.0, 3.4))
+grid = fig.add_gridspec(1, 3, wspace=0.35)
+for k, name in enumerate(["B1", "B2", "B3"]):
+    prior = records[name]["priors"]
+    delta = 0.5 * (prior["delta_plus"][0] - prior["delta_minus"][0])
+    panel(fig, grid[k], [name], f"(b) {name}: G−/2π ≈ 201 kHz, Δ/2π ≈ {delta:.1f} kHz")
+save(fig, Path(figure_dir) / "fig2b")
+for name, tag in (("C", "c"), ("D", "d")):
+    fig = plt.figure(figsize=(4.2, 3.4))
+    d = records[name]["derived"]
+    panel(fig, fig.add_gridspec(1, 1)[0], [name],
+          f"({tag}) data set {name}: " + rf"$\langle P_-^2\rangle$ = {d['Pminus']['value']:.2f}±{d['Pminus']['sigma']:.2f}")
+    save(fig, Path(figure_dir) / f"fig2{tag}")

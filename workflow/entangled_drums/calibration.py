@@ -1,0 +1,296 @@
+"""The calibration chain (PHYSICS.md §5, steps 1-3): thermal, sideband cooling, probes.
+
+1. Thermal: a weak red tone on each drum's sideband, fridge temperature swept. The sideband
+   area (W) is proportional to the drum occupation, which follows the fridge (Bose) above a
+   saturation temperature. A weighted line through the hot points gives the area per phonon,
+   and the area at base gives the base occupation.
+2. Sideband cooling: one red pump per drum, power swept. A joint fit of all traces with the
+   full model gives the detection gain, the added noise and the true drum frequencies (the
+   base occupations enter with their thermal-calibration priors). It also gives the coupling
+   G of every trace, so ``K_j = G^2 ((kappa/2)^2 + d^2) / P_mW`` per drum and
+   ``g1/g2 = sqrt(K1/K2)``.
+3. Probes: both probes, pumps off. The background-free peak area (quanta x Hz) divided by the
+   known collective thermal variance gives the area per unit variance. A line through the
+   origin against the red probe's power fixes it per mW.
+"""
+
+import numpy as np
+
+from . import drive, instrument
+from .fitting import FitError, fit, weighted_line
+from .model import Params, collective_variances, single_tone
+from .spectra import pump_spectrum
+from .units import PLANCK_H, bose_occupation, db_to_linear
+
+
+def _trace(ds, i):
+    return np.asarray(ds["frequency"].values[i], dtype=float), np.asarray(ds["psd"].values[i], dtype=float)
+
+
+def tone(ds, i, slot):
+    """(frequency Hz, power dBm) of tone ``slot`` in trace ``i``."""
+    from .rawdata import TONES
+
+    k = TONES.index(slot)
+    return float(ds["tone_frequency"].values[i, k]), float(ds["tone_power"].values[i, k])
+
+
+# --- 1. thermal calibration ---------------------------------------------------------------
+
+
+def lorentzian_area(f, psd, n_avg, label):
+    """Fit ``floor + A (w/2pi) / ((f - f0)^2 + (w/2)^2)`` (W/Hz); returns area A (W), its sigma, and the fit."""
+    floor0 = np.median(np.concatenate([psd[:20], psd[-20:]]))
+    peak = psd.max() - floor0
+    f0 = f[np.argmax(psd)]
+    w0 = 150.0
+    scale = floor0
+
+    def residuals(x):
+        A, c, w, b = x[0] * scale, x[1], abs(x[2]), x[3] * scale
+        model = b + A * (w / (2 * np.pi)) / ((f - c) ** 2 + (w / 2) ** 2)
+        return (psd - model) * np.sqrt(n_avg) / model
+
+    x0 = [peak * np.pi * w0 / 2 / scale, f0, w0, 1.0]
+    result = fit(residuals, x0, ["area", "f0", "width", "floor"], x_scale=[x0[0], 10.0, 20.0, 1e-3], label=label)
+    return result.value("area") * scale, result.error("area") * scale, result
+
+
+def thermal_calibration(ds, f_drum, T_min):
+    """Area per phonon and base occupation of one drum from its thermal-calibration series.
+
+    ``f_drum``: drum frequency (Hz, nominal is enough: it enters only the Bose function).
+    ``T_min``: lowest fridge temperature (K) assumed to be above the drums' saturation.
+    """
+    label = f"thermal calibration ({ds.attrs.get('dataset', '?')})"
+    T = np.asarray(ds["fridge_temperature"].values, dtype=float)
+    areas, sigmas, widths = [], [], []
+    for i in range(ds.sizes["trace"]):
+        f, psd = _trace(ds, i)
+        a, s, res = lorentzian_area(f, psd, float(ds["n_averages"].values[i]), f"{label}, trace {i}")
+        areas.append(a)
+        sigmas.append(s)
+        widths.append(abs(res.value("width")))
+    areas, sigmas = np.array(areas), np.array(sigmas)
+    hot = T >= T_min
+    if hot.sum() < 2:
+        raise FitError(f"{label}: need >= 2 traces with T >= {T_min} K for the linear fit, found {hot.sum()}")
+    n_T = bose_occupation(f_drum, T)
+    p, cov, chi2 = weighted_line(n_T[hot], areas[hot], sigmas[hot])
+    slope, offset = p
+    base = int(np.argmin(T))
+    n_base = (areas[base] - offset) / slope
+    grad = np.array([-(areas[base] - offset) / slope**2, -1.0 / slope])
+    var = grad @ cov @ grad + (sigmas[base] / slope) ** 2
+    return {
+        "temperatures_K": T.tolist(), "areas_W": areas.tolist(), "area_sigmas_W": sigmas.tolist(),
+        "linewidths_Hz": widths, "occupation_fridge": n_T.tolist(), "used_in_fit": hot.tolist(),
+        "area_per_phonon_W": float(slope), "area_per_phonon_sigma_W": float(np.sqrt(cov[0, 0])),
+        "offset_W": float(offset), "offset_sigma_W": float(np.sqrt(cov[1, 1])), "line_covariance": cov.tolist(),
+        "line_chi2": chi2, "T_base_K": float(T[base]), "n_base": float(n_base), "n_base_sigma": float(np.sqrt(var)),
+    }
+
+
+# --- 2. sideband-cooling calibration -------------------------------------------------------
+
+
+def _quanta_model(gain_db, n_add, f, S):
+    return instrument.psd_from_quanta(S, f, gain_db, n_add)
+
+
+def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess=20.0):
+    """Joint fit of both drums' sideband-cooling series with the full model.
+
+    ``series``: {1: Dataset, 2: Dataset}; ``device``: config dict (Hz); ``n_base``:
+    {1: (n, sigma), 2: (n, sigma)} from the thermal calibration. Returns a dict with gain (dB),
+    n_add, drum frequencies, G per trace, K per drum and g1/g2, all with uncertainties.
+    """
+    f_c, kappa = float(device["f_c"]), float(device["kappa"])
+    names = ["gain_dB", "n_add", "f1", "f2", "n1", "n2"]
+    traces = []
+    for drum in (1, 2):
+        ds = series[drum]
+        for i in range(ds.sizes["trace"]):
+            f, psd = _trace(ds, i)
+            f_tone, p_dbm = tone(ds, i, "pump_red")
+            traces.append(dict(drum=drum, f=f, psd=psd, n_avg=float(ds["n_averages"].values[i]), f_tone=f_tone,
+                               power_dbm=p_dbm))
+            names += [f"G_{drum}_{i}", f"nc_{drum}_{i}"]
+    base = Params(f1=float(device["f1"]), f2=float(device["f2"]), gamma1=float(device["gamma1"]),
+                  gamma2=float(device["gamma2"]), kappa=kappa, kappa_out=float(device["kappa_out"]),
+                  g_ratio=float(device["g_ratio"]))
+
+    def spectrum(x, t, k):
+        gain_db, n_add, f1, f2, n1, n2 = x[:6]
+        G, n_c = x[6 + 2 * k] * 1e3, x[7 + 2 * k]
+        p = base.replace(f1=f1, f2=f2, n_m1=n1, n_m2=n2, n_c=n_c)
+        f_drum = f1 if t["drum"] == 1 else f2
+        detuning = t["f_tone"] - (f_c - f_drum)
+        S = pump_spectrum(single_tone(p, t["drum"], G, detuning), t["f"] - f_c)
+        return _quanta_model(gain_db, n_add, t["f"], S)
+
+    def residuals(x):
+        out = []
+        for k, t in enumerate(traces):
+            try:
+                m = spectrum(x, t, k)
+            except ValueError:
+                return np.full(sum(tt["f"].size for tt in traces), 1e6)
+            out.append((t["psd"] - m) * np.sqrt(t["n_avg"]) / m)
+        return np.concatenate(out)
+
+    # starting point: floor level for gain*(n_add+1/2), linewidth-free guess of G from the power
+    floor = np.median(np.concatenate([t["psd"][:30] for t in traces]) / (PLANCK_H * f_c))
+    n_add0 = n_add_guess
+    gain0 = 10 * np.log10(floor / (n_add0 + 0.5))
+    x0 = [gain0, n_add0, float(device["f1"]), float(device["f2"]), n_base[1][0], n_base[2][0]]
+    for k, t in enumerate(traces):
+        x0 += [_coarse_G(t, float(device[f"gamma{t['drum']}"]), kappa) / 1e3, 0.01]
+    priors = {"n1": n_base[1], "n2": n_base[2]}
+    scale = [0.01, 0.1, 1.0, 1.0, 0.5, 0.5] + [0.1, 0.01] * len(traces)
+    bounds = {n: (0.0, np.inf) for n in names if n.startswith("nc_")}
+    result = fit(residuals, x0, names, priors, x_scale=scale, label="sideband calibration", bounds=bounds)
+    out = {"fit": result.as_dict(), "gain_dB": result.value("gain_dB"), "gain_dB_sigma": result.error("gain_dB"),
+           "n_add": result.value("n_add"), "n_add_sigma": result.error("n_add"),
+           "f1": result.value("f1"), "f1_sigma": result.error("f1"), "f2": result.value("f2"), "f2_sigma": result.error("f2"),
+           "traces": []}
+    for drum in (1, 2):
+        Ks, K_sig = [], []
+        for k, t in enumerate(traces):
+            if t["drum"] != drum:
+                continue
+            G, sG = result.x[6 + 2 * k] * 1e3, result.sigma[6 + 2 * k] * 1e3
+            weight = drive.lorentzian_weight(t["f_tone"] - f_c, kappa)
+            P_mw = 10 ** (t["power_dbm"] / 10)
+            K = G * G / (P_mw * weight)
+            Ks.append(K)
+            K_sig.append(2 * K * sG / G)
+            width = float(device[f"gamma{drum}"]) + 4 * G * G / kappa
+            out["traces"].append({"drum": drum, "power_dBm": t["power_dbm"], "G": G, "G_sigma": sG, "K": K,
+                                  "n_c": float(result.x[7 + 2 * k]), "n_c_sigma": float(result.sigma[7 + 2 * k]), "weak_coupling_linewidth": width,
+                                  "index": k})
+        (K,), covK, _ = weighted_line(np.ones(len(Ks)), np.array(Ks), np.array(K_sig), through_origin=True)
+        out[f"K{drum}"] = float(K)
+        out[f"K{drum}_sigma"] = float(np.sqrt(covK[0, 0]))
+    r = np.sqrt(out["K1"] / out["K2"])
+    out["g_ratio"] = float(r)
+    out["g_ratio_sigma"] = float(0.5 * r * np.hypot(out["K1_sigma"] / out["K1"], out["K2_sigma"] / out["K2"]))
+    out["n_base"] = {str(d): list(n_base[d]) for d in (1, 2)}
+    return out
+
+
+def sideband_theory(ds, i, device, sideband):
+    """Model emission (quanta) of sideband-calibration trace ``i`` at the calibrated parameters."""
+    f_c = float(device["f_c"])
+    drum = int(ds.attrs["drum"])
+    k = [t["index"] for t in sideband["traces"] if t["drum"] == drum][i]
+    row = sideband["traces"][k]
+    n = sideband["n_base"]
+    p = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
+               kappa=float(device["kappa"]), kappa_out=float(device["kappa_out"]), g_ratio=float(device["g_ratio"]),
+               n_m1=n["1"][0], n_m2=n["2"][0], n_c=row["n_c"])
+    f = np.asarray(ds["frequency"].values[i], dtype=float)
+    f_tone, _ = tone(ds, i, "pump_red")
+    detuning = f_tone - (f_c - (sideband["f1"] if drum == 1 else sideband["f2"]))
+    return pump_spectrum(single_tone(p, drum, row["G"], detuning), f - f_c)
+
+
+def _coarse_G(t, gamma, kappa):
+    """Rough G from the half-power width of the peak (weak-coupling formula), for a starting point."""
+    y = t["psd"] - np.median(t["psd"])
+    half = y.max() / 2
+    above = t["f"][y > half]
+    width = max(above.max() - above.min(), gamma) if above.size else 4 * gamma
+    return float(np.sqrt(max(width - gamma, 1.0) * kappa / 4))
+
+
+# --- 3. probe calibration ---------------------------------------------------------------------
+
+
+def windows(f, factor=5.0):
+    """Index ranges of the contiguous frequency windows of a trace."""
+    steps = np.diff(f)
+    cuts = np.flatnonzero(steps > factor * np.median(steps)) + 1
+    bounds = np.concatenate([[0], cuts, [f.size]])
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def peak_area(f, quanta, sigma, edge_fraction=0.1):
+    """Area (quanta x Hz) above a linear baseline fitted to the outer ``edge_fraction`` of each window.
+
+    ``sigma``: per-bin standard deviation (quanta). Returns (area, sigma) summed over windows;
+    the baseline's uncertainty is included.
+    """
+    total, var = 0.0, 0.0
+    for a, b in windows(f):
+        x, y, s = f[a:b], quanta[a:b], sigma[a:b]
+        n_edge = max(3, int(edge_fraction * (b - a) / 2))
+        edge = np.r_[0:n_edge, (b - a) - n_edge:(b - a)]
+        p, cov, _ = weighted_line(x[edge] - x.mean(), y[edge], s[edge])
+        df = np.gradient(x)
+        baseline = p[0] * (x - x.mean()) + p[1]
+        total += float(np.sum((y - baseline) * df))
+        design = np.array([np.sum((x - x.mean()) * df), np.sum(df)])
+        var += float(np.sum((s * df) ** 2) + design @ cov @ design)
+    return total, float(np.sqrt(var))
+
+
+def to_quanta(f, psd, gain_db, n_add):
+    """Emission in quanta from a PSD trace given the calibrated gain and added noise."""
+    return instrument.quanta_from_psd(psd, f, gain_db, n_add)
+
+
+def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
+    """Area per unit variance per mW of red-probe power, from the pumps-off probe power sweep.
+
+    With g1 != g2 the "balanced" probes are slightly red-heavy on each drum and cool X+ (by
+    ~45 % at g = 40 kHz for g1/g2 = 0.98), so the variance at each power is the model's
+    ``<X+^2>`` with the probes on, computed from calibrated quantities only: base occupations
+    ``n_base`` ({1: (n, s), 2: (n, s)}), couplings from ``sideband`` (K1, K2, g1/g2, drum
+    frequencies) and the device values. Then ``area = s * P_red * var(P)`` through the origin.
+    The common gain cancels in the readout (same gain for calibration and data), so ``s``'s
+    sigma excludes it; the occupations' uncertainty is included.
+    """
+    f_c, kappa = float(device["f_c"]), float(device["kappa"])
+    scale = db_to_linear(gain_db) * PLANCK_H
+    base = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
+                  kappa=kappa, kappa_out=float(device["kappa_out"]), g_ratio=sideband["g_ratio"], G_minus=0.0,
+                  G_plus=0.0, n_c=0.0)
+    rows = []
+    for i in range(ds.sizes["trace"]):
+        f, psd = _trace(ds, i)
+        n_avg = float(ds["n_averages"].values[i])
+        quanta = to_quanta(f, psd, gain_db, n_add)
+        sigma = psd / np.sqrt(n_avg) / (scale * f)
+        area, s_area = peak_area(f, quanta, sigma)
+        f_red, p_red = tone(ds, i, "probe_red")
+        f_blue, p_blue = tone(ds, i, "probe_blue")
+        g_red = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
+        g_blue = float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa))
+        # the probe pair defines the mechanical frame: Delta = its half-spacing minus the mean drum frequency
+        Delta = 0.5 * (f_blue - f_red) - 0.5 * (sideband["f1"] + sideband["f2"])
+        params = base.replace(probe_g_minus=g_red, probe_g_plus=g_blue, delta_plus=Delta, delta_minus=-Delta)
+        var = [float(collective_variances(params.replace(n_m1=n1, n_m2=n2), 0.0)[0])
+               for n1, n2 in ((n_base[1][0], n_base[2][0]), (n_base[1][0] + n_base[1][1], n_base[2][0]),
+                              (n_base[1][0], n_base[2][0] + n_base[2][1]))]
+        var_sigma = float(np.hypot(var[1] - var[0], var[2] - var[0]))
+        rows.append({"power_red_dBm": p_red, "power_blue_dBm": p_blue, "g_red": g_red, "g_blue": g_blue,
+                     "area": area, "area_sigma": s_area, "variance_model": var[0], "variance_sigma": var_sigma,
+                     "area_per_variance": area / var[0]})
+    P = np.array([10 ** (r["power_red_dBm"] / 10) for r in rows])
+    var = np.array([r["variance_model"] for r in rows])
+    area = np.array([r["area"] for r in rows])
+    s_area = np.array([r["area_sigma"] for r in rows])
+    (slope,), cov, chi2 = weighted_line(P * var, area, s_area, through_origin=True)
+    rel_var = float(np.mean([r["variance_sigma"] / r["variance_model"] for r in rows]))  # common scale error
+    k_sigma = abs(slope) * np.hypot(np.sqrt(cov[0, 0]) / slope, rel_var)
+    return {"traces": rows, "line_chi2": chi2, "line_dof": len(rows) - 1,
+            "area_per_variance_per_mW": float(slope), "area_per_variance_per_mW_sigma": float(k_sigma),
+            "area_per_variance_per_mW_stat_sigma": float(np.sqrt(cov[0, 0])),
+            "collective_variance_thermal": 0.5 * (n_base[1][0] + n_base[2][0]) + 0.5}
+
+
+def collective_thermal_variance(n1, n2):
+    """<X+^2> = <P+^2> of thermal drums, (n1 + n2)/2 + 1/2, with sigma from (value, sigma) pairs."""
+    return 0.5 * (n1[0] + n2[0]) + 0.5, 0.5 * float(np.hypot(n1[1], n2[1]))
+

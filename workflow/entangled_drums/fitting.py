@@ -1,0 +1,142 @@
+"""Penalised least squares with Gaussian priors, covariances and error propagation.
+
+A fit minimises ``sum r_data^2 + sum ((x_i - mu_i)/sigma_i)^2``: the data residuals of the
+averaged traces (``(y - m) sqrt(N) / m``, the Gaussian limit of Gamma(N, m/N)) and one penalty
+per parameter constrained by a calibration. The covariance is ``(J^T J)^-1`` at the optimum,
+inflated by the data's reduced chi^2 when that exceeds 1 (stated in every result).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+
+class FitError(RuntimeError):
+    """A fit did not converge or gave a singular covariance."""
+
+
+@dataclass
+class FitResult:
+    """Best-fit parameters, covariance and goodness of fit."""
+
+    names: list
+    x: np.ndarray
+    cov: np.ndarray
+    chi2: float  #: data part of the objective
+    n_data: int
+    n_free: int
+    inflation: float  #: factor applied to the covariance (max(1, reduced chi^2))
+    residuals: np.ndarray = field(repr=False)
+
+    @property
+    def dof(self):
+        return max(1, self.n_data - self.n_free)
+
+    @property
+    def chi2_reduced(self):
+        return self.chi2 / self.dof
+
+    @property
+    def sigma(self):
+        return np.sqrt(np.diag(self.cov))
+
+    def value(self, name):
+        return float(self.x[self.names.index(name)])
+
+    def error(self, name):
+        return float(self.sigma[self.names.index(name)])
+
+    def as_dict(self):
+        """JSON-ready: values, sigmas, covariance, chi^2."""
+        return {
+            "names": list(self.names), "values": self.x.tolist(), "sigmas": self.sigma.tolist(),
+            "covariance": self.cov.tolist(), "chi2": self.chi2, "n_data": self.n_data, "dof": self.dof,
+            "chi2_reduced": self.chi2_reduced, "covariance_inflation": self.inflation,
+        }
+
+
+def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2000, bounds=None):
+    """Penalised least squares. ``residuals(x)`` -> data residual vector; ``priors``: {name: (mean, sigma)}.
+
+    ``bounds``: {name: (low, high)} for parameters with a physical range (e.g. occupations >= 0).
+
+    Raises :class:`FitError` naming ``label`` if the optimiser fails or the covariance is singular.
+    """
+    priors = priors or {}
+    idx = np.array([names.index(n) for n in priors], dtype=int)
+    mu = np.array([priors[n][0] for n in priors], dtype=float)
+    sd = np.array([priors[n][1] for n in priors], dtype=float)
+    if np.any(sd <= 0) or not np.all(np.isfinite(mu)):
+        raise FitError(f"{label}: invalid prior (non-finite mean or sigma <= 0)")
+
+    def total(x):
+        r = residuals(x)
+        return np.concatenate([r, (x[idx] - mu) / sd]) if len(idx) else r
+
+    lower = np.full(len(names), -np.inf)
+    upper = np.full(len(names), np.inf)
+    for name, (lo, hi) in (bounds or {}).items():
+        lower[names.index(name)], upper[names.index(name)] = lo, hi
+    x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
+    try:
+        sol = scipy.optimize.least_squares(total, x0, x_scale=x_scale if x_scale is not None else 1.0,
+                                           bounds=(lower, upper), method="trf", max_nfev=max_nfev, xtol=1e-10, ftol=1e-10)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise FitError(f"{label}: least squares failed: {err}") from err
+    if not sol.success or not np.all(np.isfinite(sol.x)):
+        raise FitError(f"{label}: least squares did not converge ({sol.message})")
+    r_data = residuals(sol.x)
+    chi2 = float(r_data @ r_data)
+    J = sol.jac
+    try:
+        cov = np.linalg.inv(J.T @ J)
+    except np.linalg.LinAlgError as err:
+        raise FitError(f"{label}: singular covariance (a parameter is not constrained)") from err
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+        raise FitError(f"{label}: covariance is not positive definite (a parameter is not constrained)")
+    n_free = len(names)
+    inflation = max(1.0, chi2 / max(1, r_data.size - n_free))
+    return FitResult(list(names), sol.x, cov * inflation, chi2, int(r_data.size), n_free, inflation, r_data)
+
+
+def propagate(fn, x, cov, step=None):
+    """Value and sigma of scalar ``fn(x)`` by linear propagation (central differences)."""
+    x = np.asarray(x, dtype=float)
+    step = np.sqrt(np.diag(cov)) * 1e-3 if step is None else step
+    value = float(fn(x))
+    grad = np.empty(x.size)
+    for i in range(x.size):
+        h = np.zeros_like(x)
+        h[i] = step[i] if step[i] > 0 else 1e-8
+        grad[i] = (fn(x + h) - fn(x - h)) / (2 * h[i])
+    return value, float(np.sqrt(max(grad @ cov @ grad, 0.0)))
+
+
+def propagate_many(fns, x, cov):
+    """Values, sigmas and covariance of several scalar functions of the same parameters."""
+    x = np.asarray(x, dtype=float)
+    step = np.sqrt(np.diag(cov)) * 1e-3
+    values = np.array([float(f(x)) for f in fns])
+    grads = np.empty((len(fns), x.size))
+    for i in range(x.size):
+        h = np.zeros_like(x)
+        h[i] = step[i] if step[i] > 0 else 1e-8
+        up = np.array([f(x + h) for f in fns])
+        down = np.array([f(x - h) for f in fns])
+        grads[:, i] = (up - down) / (2 * h[i])
+    C = grads @ cov @ grads.T
+    return values, np.sqrt(np.clip(np.diag(C), 0, None)), C
+
+
+def weighted_line(x, y, sigma, through_origin=False):
+    """Weighted linear fit ``y = a x (+ b)``: returns parameters, covariance and chi^2."""
+    x, y, sigma = (np.asarray(v, dtype=float) for v in (x, y, sigma))
+    A = x[:, None] if through_origin else np.column_stack([x, np.ones_like(x)])
+    W = 1.0 / sigma**2
+    cov = np.linalg.inv(A.T @ (A * W[:, None]))
+    p = cov @ (A.T @ (W * y))
+    chi2 = float(np.sum(W * (y - A @ p) ** 2))
+    dof = max(1, x.size - p.size)
+    inflation = max(1.0, chi2 / dof)
+    return p, cov * inflation, chi2

@@ -1,0 +1,95 @@
+# Steps 02-04: the calibration chain (thermal -> sideband cooling -> probes).
+
+
+rule thermal_calibration:
+    """Area per phonon and base occupations of both drums (Fig. S1)."""
+    input:
+        notebook="notebooks/02_thermal_calibration.py",
+        raw=raw_files("thermal_cal_drum1.nc", "thermal_cal_drum2.nc"),
+    output:
+        notebook=results("notebooks", "02_thermal_calibration.ipynb"),
+        html=results("notebooks", "02_thermal_calibration.html"),
+        json=results("calibration", "thermal.json"),
+        figure=report(
+            multiext(results("figures", "figS1_thermal_calibration"), ".pdf", ".png"),
+            caption="../report/figS1.rst",
+            category="Calibrations",
+        ),
+    params:
+        nb=lambda wildcards, output: notebook_params(
+            raw_dir=RAW,
+            device=config["device"],
+            T_min=config["fits"]["thermal_T_min"],
+            output_json=output.json,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "02_thermal_calibration.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
+
+
+rule sideband_calibration:
+    """Gain, added noise, drum frequencies, G(P) and g1/g2 from a joint full-model fit (Fig. S2)."""
+    input:
+        notebook="notebooks/03_sideband_calibration.py",
+        raw=raw_files("sideband_cal_drum1.nc", "sideband_cal_drum2.nc"),
+        thermal=results("calibration", "thermal.json"),
+    output:
+        notebook=results("notebooks", "03_sideband_calibration.ipynb"),
+        html=results("notebooks", "03_sideband_calibration.html"),
+        json=results("calibration", "sideband.json"),
+        figure=report(
+            multiext(results("figures", "figS2_sideband_calibration"), ".pdf", ".png"),
+            caption="../report/figS2.rst",
+            category="Calibrations",
+        ),
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            raw_dir=RAW,
+            device=config["device"],
+            thermal_json=input.thermal,
+            output_json=output.json,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "03_sideband_calibration.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
+
+
+rule probe_calibration:
+    """Area per unit collective variance per mW of probe power (Fig. S3)."""
+    input:
+        notebook="notebooks/04_probe_calibration.py",
+        raw=raw_files("probe_cal.nc"),
+        thermal=results("calibration", "thermal.json"),
+        sideband=results("calibration", "sideband.json"),
+    output:
+        notebook=results("notebooks", "04_probe_calibration.ipynb"),
+        html=results("notebooks", "04_probe_calibration.html"),
+        json=results("calibration", "probe.json"),
+        figure=report(
+            multiext(results("figures", "figS3_probe_calibration"), ".pdf", ".png"),
+            caption="../report/figS3.rst",
+            category="Calibrations",
+        ),
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            raw_dir=RAW,
+            device=config["device"],
+            thermal_json=input.thermal,
+            sideband_json=input.sideband,
+            output_json=output.json,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "04_probe_calibration.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
