@@ -9,7 +9,10 @@ from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
 
-FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d"]
+FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d", "figS1_thermal_calibration", "figS2_sideband_calibration",
+           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d"]
+NOTEBOOKS = ["00_raw_data", "01_model_overview", "02_thermal_calibration", "03_sideband_calibration",
+             "04_probe_calibration", "05_pump_fits"]
 
 
 def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
@@ -21,15 +24,20 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
     assert not (repo / "config" / "simulation.yaml").exists() and not (repo / "data" / "simulation_truth.json").exists()
     inventory = json.loads((repo / "results" / "raw" / "inventory.json").read_text())
     assert {row["role"] for row in inventory} >= {"thermal_cal", "pump", "probe", "background"}
-    nb_path = repo / "results" / "notebooks" / "01_model_overview.ipynb"
-    nb = nbformat.read(nb_path, as_version=4)
-    assert nb.metadata["language_info"]["name"] == "python"
-    assert nb.cells[0].cell_type == "markdown" and "What this step does" in nb.cells[0].source
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "every code cell executed"
-    assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert any("injected-parameters" in c.metadata.get("tags", []) for c in code)
-    assert (repo / "results" / "notebooks" / "01_model_overview.html").stat().st_size > 10_000
+    for name in NOTEBOOKS:
+        nb = nbformat.read(repo / "results" / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert nb.metadata["language_info"]["name"] == "python"
+        assert nb.cells[0].cell_type == "markdown" and "What this step does" in nb.cells[0].source, name
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.get("execution_count") for c in code), f"{name}: every code cell executed"
+        assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in code), name
+        assert (repo / "results" / "notebooks" / f"{name}.html").stat().st_size > 10_000
+    fits = json.loads((repo / "results" / "fits" / "pump_fits.json").read_text())["datasets"]
+    assert set(fits) == {"A1", "A2", "A3", "B1", "B2", "B3", "C", "D"}
+    assert all(0.8 < rec["fit"]["chi2_reduced"] < 1.2 for rec in fits.values())
+    sideband = json.loads((repo / "results" / "calibration" / "sideband.json").read_text())
+    assert sideband["gain_dB_sigma"] > 0 and len(sideband["traces"]) >= 10
     state = json.loads((repo / "results" / "model" / "fig1d_state.json").read_text())
     assert 0 < state["Xplus"] < 0.5 and 0 < state["Pminus"] < 0.5
 
@@ -37,7 +45,7 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
 def test_second_run_has_nothing_to_do(workflow_run):
     repo, _ = workflow_run
     proc = snakemake(repo, "--cores", "1", "--dry-run", "--quiet", "rules")
-    assert "fig1_scheme" not in proc.stdout
+    assert "fig1_scheme" not in proc.stdout and "pump_fits" not in proc.stdout
 
 
 def test_results_dir_override_leaves_default_untouched(workflow_run, tmp_path):

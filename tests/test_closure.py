@@ -1,0 +1,101 @@
+"""Closure: the calibration chain and pump fits recover the simulator's truth within their own errors.
+
+Two kinds of check, both able to fail:
+
+* per quantity, ``|recovered - true| <= 2 sigma`` for every quantity on the archived data
+  (data set B1 excepted, see ``test_b1_...``) and for the headline quantities on fresh seeds;
+* on fresh seeds, the *distribution* of all pulls (~100 per seed) must look like the unit
+  normal it should be. With ~100 independent 2-sigma checks per seed, about 5 fail by design,
+  so demanding that none does would only reward lucky seeds. The distribution test is the
+  meaningful statement about the error bars.
+
+The analysis is run through :mod:`entangled_drums.chain`, the same functions as steps 02-05.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT
+from entangled_drums import chain, closure
+from entangled_drums.simulate import simulate
+
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+DEVICE, FITS = CONFIG["device"], CONFIG["fits"]
+#: The calibration constants and the quantities the paper's claims rest on.
+HEADLINE = {"n1_base", "n2_base", "gain_dB", "n_add", "K1", "K2", "g_ratio", "probe_area_per_variance_per_mW"} | {
+    f"{d}.{q}" for d in "CD" for q in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan")}
+#: Seeds of the fresh replicas (fixed: the suite is deterministic).
+SEEDS = (11, 12, 13)
+
+
+def analyse(raw_dir, truth):
+    cal = chain.calibrate(raw_dir, DEVICE, FITS)
+    fits = chain.fit_pumps(raw_dir, DEVICE, FITS, cal["sideband"])
+    return closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth)
+
+
+@pytest.fixture(scope="module")
+def archived():
+    return analyse(ROOT / "data" / "raw", json.loads((ROOT / "data" / "simulation_truth.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory):
+    rows = {}
+    for seed in SEEDS:
+        d = tmp_path_factory.mktemp(f"seed{seed}")
+        simulate(ROOT / "config" / "simulation.yaml", d / "raw", d / "truth.json", seed)
+        rows[seed] = analyse(d / "raw", json.loads((d / "truth.json").read_text()))
+    return rows
+
+
+def _failures(rows, names=None, bound=2.0):
+    return [f"{n}: {v:.6g} ± {s:.3g} vs true {t:.6g} (pull {p:+.2f})" for n, v, s, t, p in rows
+            if (names is None or n in names) and abs(p) > bound]
+
+
+def test_archived_data_every_quantity_within_2_sigma(archived):
+    rows = [r for r in archived if not r[0].startswith("B1.")]
+    assert len(rows) >= 80
+    assert not _failures(rows)
+
+
+def test_b1_linearised_errors_at_the_stability_edge(archived):
+    """B1 (Delta = -19.4 kHz) sits at the edge of stability, where the posterior is far from Gaussian.
+
+    Its derived quantities and baths close; the couplings and detunings, strongly correlated
+    along the direction that keeps the distance to the instability fixed, are off by up to
+    ~3 of their *linearised* sigmas. Kept as a check that nothing is worse than that; the
+    MCMC step is where B1's errors should become honest.
+    """
+    rows = [r for r in archived if r[0].startswith("B1.")]
+    assert not _failures(rows, {r[0] for r in rows if r[0].split(".")[1] in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan")})
+    assert not _failures(rows, bound=3.5)
+
+
+def test_fresh_seeds_headline_quantities_within_2_sigma(replicas):
+    failures = [f"seed {seed}: {msg}" for seed, rows in replicas.items() for msg in _failures(rows, HEADLINE)]
+    # 3 seeds x 20 quantities: ~3 failures expected by chance at 2 sigma; more than 6 means the errors are wrong
+    assert len(failures) <= 6, failures
+    assert not [f for seed, rows in replicas.items() for f in _failures(rows, HEADLINE, bound=3.5)]
+
+
+def test_fresh_seeds_pull_distribution_is_unit_normal(replicas):
+    rows = [r for seed_rows in replicas.values() for r in seed_rows]
+    stats = closure.summary(rows)
+    assert stats["n"] >= 250
+    assert abs(stats["mean"]) < 0.35, stats
+    assert 0.7 < stats["std"] < 1.3, stats
+    assert stats["beyond_2sigma"] <= 0.09, stats
+    assert stats["max_abs"] < 4.5, stats
+
+
+def test_closure_can_fail():
+    """The comparison itself: a shifted value at 3 sigma is reported, one at 1 sigma is not."""
+    rows = [("x", 1.3, 0.1, 1.0, 3.0), ("y", 1.1, 0.1, 1.0, 1.0)]
+    assert _failures(rows) == ["x: 1.3 ± 0.1 vs true 1 (pull +3.00)"]
+    assert closure.summary(rows)["beyond_2sigma"] == pytest.approx(0.5)
+    assert np.isfinite(closure.summary(rows)["std"])

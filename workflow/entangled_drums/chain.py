@@ -1,0 +1,34 @@
+"""The calibration chain and pump fits in one call (what steps 02-05 do, without figures).
+
+Used by the closure tests and coverage studies, so they run exactly the analysis of the
+notebooks: the same functions, in the same order, with the same settings.
+"""
+
+from pathlib import Path
+
+from . import calibration, pumpfit, rawdata
+
+
+def calibrate(raw_dir, device, fits):
+    """Thermal, sideband and probe calibrations from a raw-data directory: dict of results."""
+    raw_dir = Path(raw_dir)
+    thermal = {f"drum{d}": calibration.thermal_calibration(rawdata.load(raw_dir / f"thermal_cal_drum{d}.nc"),
+                                                          float(device[f"f{d}"]), float(fits["thermal_T_min"]))
+               for d in (1, 2)}
+    n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
+    sideband = calibration.sideband_calibration(
+        {d: rawdata.load(raw_dir / f"sideband_cal_drum{d}.nc") for d in (1, 2)}, device, n_base)
+    probe = calibration.probe_calibration(rawdata.load(raw_dir / "probe_cal.nc"), sideband["gain_dB"],
+                                          sideband["n_add"], device, sideband, n_base)
+    return {"thermal": thermal, "sideband": sideband, "probe": probe}
+
+
+def fit_pumps(raw_dir, device, fits, sideband, series="ABCD"):
+    """Least-squares fit of every pump trace: {trace label: summary dict}."""
+    out = {}
+    for s in series:
+        ds = rawdata.load(Path(raw_dir) / f"pump_{s}.nc")
+        for i in range(ds.sizes["trace"]):
+            result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
+            out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband)
+    return out

@@ -1,0 +1,49 @@
+"""Closure: recovered vs true values, in units of the analysis' own uncertainties.
+
+Only tests, coverage studies and the closure figure import this module; the analysis never
+does. ``pulls`` maps analysis results onto the simulator's truth and returns
+``(name, value, sigma, truth, pull)`` rows.
+"""
+
+import numpy as np
+
+#: Pump-fit parameters compared with the truth, and their unit conversion to the truth's units.
+_PUMP = {"n_c": 1.0, "n_m1": 1.0, "n_m2": 1.0, "G_minus": 1e3, "G_plus": 1e3, "delta_minus": 1e3,
+         "delta_plus": 1e3, "g_ratio": 1.0}
+
+
+def calibration_pulls(cal, truth):
+    """Rows for the calibration constants."""
+    t = truth["calibration"]
+    sb = cal["sideband"]
+    rows = [(f"n{d}_base", cal["thermal"][f"drum{d}"]["n_base"], cal["thermal"][f"drum{d}"]["n_base_sigma"],
+             t[f"n{d}_base"]) for d in (1, 2)]
+    rows += [(k, sb[k], sb[f"{k}_sigma"], t[k]) for k in ("gain_dB", "n_add", "f1", "f2", "K1", "K2")]
+    rows.append(("g_ratio", sb["g_ratio"], sb["g_ratio_sigma"], truth["datasets"]["C"]["g_ratio"]))
+    # the probe constant is in quanta, so it carries the gain's error (which cancels in the readout)
+    pr = cal["probe"]
+    k, sk = pr["area_per_variance_per_mW"], pr["area_per_variance_per_mW_sigma"]
+    sk_total = np.hypot(sk, k * np.log(10) / 10 * sb["gain_dB_sigma"])
+    rows.append(("probe_area_per_variance_per_mW", k, sk_total, t["probe_area_per_variance_per_mW"]))
+    return [(n, float(v), float(s), float(tv), float((v - tv) / s)) for n, v, s, tv in rows]
+
+
+def pump_pulls(fits, truth):
+    """Rows for every pump-fit parameter and derived quantity, named ``<dataset>.<quantity>``."""
+    rows = []
+    for name, rec in fits.items():
+        tr = truth["datasets"][name]
+        for key, scale in _PUMP.items():
+            p = rec["parameters"][key]
+            rows.append((f"{name}.{key}", p["value"] * scale, p["sigma"] * scale, tr[key]))
+        for key in ("Xplus", "Pminus", "duan"):
+            d = rec["derived"][key]
+            rows.append((f"{name}.{key}", d["value"], d["sigma"], tr[key]))
+    return [(n, float(v), float(s), float(tv), float((v - tv) / s)) for n, v, s, tv in rows]
+
+
+def summary(rows):
+    """Pull statistics: count, mean, standard deviation, fraction beyond 2 sigma, largest |pull|."""
+    p = np.array([r[4] for r in rows])
+    return {"n": int(p.size), "mean": float(p.mean()), "std": float(p.std()),
+            "beyond_2sigma": float(np.mean(np.abs(p) > 2)), "max_abs": float(np.abs(p).max())}
