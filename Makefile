@@ -39,6 +39,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_mcmc.py
 
 # The archived raw data are simulated from the documented truth; byte-identical for its seed.
 simulate: $(STAMP)

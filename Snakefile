@@ -25,6 +25,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/rawdata.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/mcmc.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
 
@@ -34,6 +35,11 @@ rule all:
     input:
         results("raw", "inventory.json"),
         results("fits", "pump_fits.json"),
+        expand(results("mcmc", "{dataset}.json"), dataset=config["mcmc"]["datasets"]),
+        expand(results("figures", "figS{n}_{dataset}.{ext}"), n=("4_corner", "4_chains", "5_posteriors"),
+               dataset=config["mcmc"]["datasets"], ext=("pdf", "png")),
+        expand(results("notebooks", "06_mcmc_{dataset}.{ext}"), dataset=config["mcmc"]["datasets"],
+               ext=("ipynb", "html")),
         figure_files("raw_traces", "fig1b", "fig1c", "fig1d"),
         figure_files("figS1_thermal_calibration", "figS2_sideband_calibration", "figS3_probe_calibration"),
         figure_files("fig2a", "fig2b", "fig2c", "fig2d"),

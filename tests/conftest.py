@@ -61,5 +61,5 @@ def workflow_copy(tmp_path_factory):
 @pytest.fixture(scope="session")
 def workflow_run(workflow_copy):
     """The whole workflow run once in the fresh copy (quick settings)."""
-    proc = snakemake(workflow_copy, "--cores", "2")
+    proc = snakemake(workflow_copy, "--cores", "2", "--configfile", "config/quick.yaml")
     return workflow_copy, proc

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.workflow
 FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d", "figS1_thermal_calibration", "figS2_sideband_calibration",
            "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d"]
 NOTEBOOKS = ["00_raw_data", "01_model_overview", "02_thermal_calibration", "03_sideband_calibration",
-             "04_probe_calibration", "05_pump_fits"]
+             "04_probe_calibration", "05_pump_fits", "06_mcmc_C", "06_mcmc_D"]
+FIGURES += [f"figS{n}_{d}" for n in ("4_corner", "4_chains", "5_posteriors") for d in "CD"]
 
 
 def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
@@ -44,8 +45,8 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
 
 def test_second_run_has_nothing_to_do(workflow_run):
     repo, _ = workflow_run
-    proc = snakemake(repo, "--cores", "1", "--dry-run", "--quiet", "rules")
-    assert "fig1_scheme" not in proc.stdout and "pump_fits" not in proc.stdout
+    proc = snakemake(repo, "--cores", "1", "--dry-run", "--quiet", "rules", "--configfile", "config/quick.yaml")
+    assert "fig1_scheme" not in proc.stdout and "pump_fits" not in proc.stdout and "mcmc" not in proc.stdout
 
 
 def test_results_dir_override_leaves_default_untouched(workflow_run, tmp_path):
@@ -88,7 +89,8 @@ def test_another_raw_data_set_through_the_same_workflow(workflow_run, tmp_path):
     )
     manifest_before = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
     results_before = sorted((p.relative_to(repo), p.stat().st_mtime_ns) for p in (repo / "results").rglob("*"))
-    snakemake(repo, "--cores", "2", "--config", f"raw_dir={other_raw}", f"results_dir={other_results}")
+    snakemake(repo, "--cores", "2", "--config", f"raw_dir={other_raw}", f"results_dir={other_results}",
+              "--", "raw_overview", "thermal_calibration")
     inventory = json.loads((other_results / "raw" / "inventory.json").read_text())
     assert {row["sha256"] for row in inventory}.isdisjoint(manifest_before.split())
     assert (repo / "data" / "raw" / "MANIFEST.sha256").read_text() == manifest_before
@@ -101,3 +103,20 @@ def test_missing_raw_directory_is_a_clear_error(workflow_copy, tmp_path):
     assert proc.returncode != 0
     assert "MANIFEST.sha256" in proc.stdout + proc.stderr
     assert not (tmp_path / "out" / "raw" / "inventory.json").exists()
+
+
+def test_mcmc_posteriors_contain_the_truth(workflow_run):
+    """Closure of the MCMC (quick settings): the 95 % interval of each derived quantity holds the truth."""
+    from conftest import ROOT
+
+    repo, _ = workflow_run
+    truth = json.loads((ROOT / "data" / "simulation_truth.json").read_text())["datasets"]
+    for name in ("C", "D"):
+        summary = json.loads((repo / "results" / "mcmc" / f"{name}.json").read_text())
+        for key in ("Xplus", "Pminus", "duan"):
+            lo, hi = summary[key]["ci95"]
+            assert lo <= truth[name][key] <= hi, (name, key, summary[key], truth[name][key])
+            assert summary["rhat"][key] < summary["settings"]["rhat_max"]
+        assert len(summary["runs"]) >= 2
+        for run in summary["runs"]:
+            assert run["steps"] > summary["settings"]["n_tau"] * max(run["tau"].values())

@@ -1,0 +1,116 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # 06 · Bayesian posteriors of the pump-spectrum model (Figs. S4, S5) and the P− confidence
+#
+# **What this step does.** It samples the posterior of the pump-spectrum model for one data set
+# with emcee. The likelihood is the exact law of the averaged traces (Gamma). The three baths
+# have flat, positive priors. Every calibrated quantity (G±, detunings, g1/g2, gain, added
+# noise) has the same Gaussian prior as in the least-squares fit. Independent ensembles, one per
+# seed in `config.yaml` (`mcmc`), start near the least-squares optimum. Each runs until it is
+# longer than n_tau autocorrelation times for every parameter. Then 2τ are discarded, and the
+# runs must agree (R-hat). A run that does not converge within its budget stops the workflow,
+# and no numbers are written. From the posterior samples the step computes ⟨X+²⟩, ⟨P−²⟩ and the
+# Duan quantity at each sample's optimal phase. It reports the most likely value, the error,
+# the intervals, and P(⟨P−²⟩ < ½).
+#
+# **Why.** The paper's "Bayesian Monte Carlo" gives ⟨P−²⟩ ≈ 0.42 ± 0.08 with P(⟨P−²⟩ < ½) ≈ 96 %
+# for data set C. Together with the probes' ⟨X+²⟩, this is the entanglement verdict.
+
+# %% tags=["parameters"]
+raw_dir = "data/raw"
+dataset = "C"
+device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
+          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
+fits = {"coupling_transfer_sigma": {"red": 0.03, "blue": 0.10}, "detuning_sigma": 200.0}
+mcmc = {"seeds": [101, 202], "n_walkers": 24, "max_steps": 6000, "check_every": 500, "n_tau": 15, "tau_rtol": 0.1,
+        "rhat_max": 1.05}
+sideband_json = "results/calibration/sideband.json"
+chain_dir = "results/mcmc/chains"
+output_json = "results/mcmc/C.json"
+figure_dir = "results/figures"
+processes = 1
+
+# %%
+from pathlib import Path
+
+import corner
+import matplotlib.pyplot as plt
+import numpy as np
+
+from entangled_drums import jsonio, pumpfit, rawdata, sampling
+from entangled_drums.figures import COLORS, save, use_style
+
+use_style()
+sideband = jsonio.load(sideband_json)
+ds = rawdata.load(Path(raw_dir) / f"pump_{dataset}.nc")
+i = [str(v) for v in ds["label"].values].index(dataset)
+runs, lsq, prior = sampling.sample_trace(ds, i, device, sideband, fits, mcmc, chain_dir, int(processes))
+summary, pooled = sampling.posterior_summary(runs, device, sideband)
+sampling.check_rhat(summary, float(mcmc["rhat_max"]), f"MCMC of data set {dataset}")
+summary["settings"] = mcmc
+summary["dataset"] = dataset
+jsonio.dump(summary, output_json)
+for run in summary["runs"]:
+    print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, max tau = {max(run['tau'].values()):.0f}, "
+          f"acceptance {run['acceptance']:.2f}, effective samples {run['effective_samples']:.0f}")
+for key in ("Xplus", "Pminus", "duan"):
+    s = summary[key]
+    print(f"{key}: most likely {s['value']:.3f} ± {s['sigma']:.3f}, 95% [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}], "
+          f"P(< {s['bound']}) = {s['prob_below']:.3f}, R-hat {summary['rhat'][key]:.4f}")
+
+# %% [markdown]
+# ## Fig. S4 — corner plot and chains
+# The three baths and the main nuisance parameters (pooled over runs), and the walkers' traces
+# of the cavity and drum-1 occupations for the first run.
+
+# %%
+show = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "gain_dB"]
+cols = [pumpfit.NAMES.index(n) for n in show]
+samples = np.concatenate([r.samples for r in runs])[:, cols]
+fig = corner.corner(samples, labels=show, truths=None, quantiles=[0.16, 0.5, 0.84], show_titles=True,
+                    title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
+fig.suptitle(f"data set {dataset}: posterior ({len(samples)} samples, {len(runs)} runs)", fontsize=9)
+save(fig, Path(figure_dir) / f"figS4_corner_{dataset}")
+chain = np.load(Path(chain_dir) / f"{dataset}_seed{runs[0].seed}.npz")["chain"]
+fig, axes = plt.subplots(2, 1, figsize=(6.4, 3.2), sharex=True)
+for ax, name in zip(axes, ("n_c", "n_m1")):
+    ax.plot(chain[:, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")
+    ax.axvline(runs[0].burn, color=COLORS["red_pump"], lw=0.8, label="burn-in (2τ)")
+    ax.set_ylabel(name)
+axes[0].legend(frameon=False)
+axes[1].set_xlabel("step")
+save(fig, Path(figure_dir) / f"figS4_chains_{dataset}")
+
+# %% [markdown]
+# ## Fig. S5 — posteriors of ⟨X+²⟩, ⟨P−²⟩ and the Duan quantity
+# Shaded: the region below the bound (zero-point ½ for the variances, 1 for Duan), with the
+# posterior probability of lying there.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.4))
+quantities = [("Xplus", r"$\langle X_+^2\rangle$"), ("Pminus", r"$\langle P_-^2\rangle$"), ("duan", "Duan")]
+for k, (ax, (key, label)) in enumerate(zip(axes, quantities)):
+    s = summary[key]
+    ax.hist(pooled[:, k], bins=60, density=True, color=COLORS[dataset], alpha=0.6)
+    ax.axvline(s["bound"], color=COLORS["vacuum"], ls="--", lw=1)
+    ax.axvspan(min(pooled[:, k].min(), s["bound"]), s["bound"], color=COLORS["vacuum"], alpha=0.08)
+    ax.set_title(f"{s['value']:.3f} ± {s['sigma']:.3f};  P(< {s['bound']:g}) = {s['prob_below']:.3f}", fontsize=7)
+    ax.set_xlabel(label)
+    ax.set_yticks([])
+fig.suptitle(f"data set {dataset}: pump-spectrum posterior (MCMC)", fontsize=8)
+fig.tight_layout()
+save(fig, Path(figure_dir) / f"figS5_posteriors_{dataset}")

@@ -1,0 +1,44 @@
+# Step 06: emcee posteriors of the pump-spectrum model for C and D.
+
+
+rule mcmc:
+    """Posterior of the pump-spectrum model of one data set; <P-^2>, <X+^2>, Duan (Figs. S4, S5)."""
+    input:
+        notebook="notebooks/06_mcmc.py",
+        raw=raw_files("pump_C.nc", "pump_D.nc"),
+        sideband=results("calibration", "sideband.json"),
+    output:
+        notebook=results("notebooks", "06_mcmc_{dataset}.ipynb"),
+        html=results("notebooks", "06_mcmc_{dataset}.html"),
+        json=results("mcmc", "{dataset}.json"),
+        corner=report(multiext(results("figures", "figS4_corner_{dataset}"), ".pdf", ".png"),
+                      caption="../report/figS4.rst", category="MCMC"),
+        chains=report(multiext(results("figures", "figS4_chains_{dataset}"), ".pdf", ".png"),
+                      caption="../report/figS4.rst", category="MCMC"),
+        posteriors=report(multiext(results("figures", "figS5_posteriors_{dataset}"), ".pdf", ".png"),
+                          caption="../report/figS5.rst", category="MCMC"),
+    params:
+        nb=lambda wildcards, input, output, threads: notebook_params(
+            raw_dir=RAW,
+            dataset=wildcards.dataset,
+            device=config["device"],
+            fits=config["fits"],
+            mcmc=config["mcmc"],
+            sideband_json=input.sideband,
+            chain_dir=results("mcmc", "chains"),
+            output_json=output.json,
+            figure_dir=str(Path(output.corner[0]).parent),
+            processes=threads,
+        ),
+    wildcard_constraints:
+        dataset="[A-Z]",
+    threads: 2
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    log:
+        results("logs", "06_mcmc_{dataset}.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
