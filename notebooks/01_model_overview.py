@@ -30,10 +30,9 @@
 # `config.yaml` (`illustration`).
 
 # %% tags=["parameters"]
-device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
-          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
-dataset = {"G_minus": 278.0e3, "G_plus": 166.0e3}
-baths = {"n_c": 0.5, "n_m1": 100.0, "n_m2": 73.17}
+device = None  # default: config/config.yaml
+dataset = None  # default: config datasets.C
+baths = None  # default: config illustration
 figure_dir = "results/figures"
 state_json = "results/model/fig1d_state.json"
 
@@ -45,11 +44,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import collective_variances, optimal_phase, steady_state
-from entangled_drums.config import nominal_params
+from entangled_drums.config import defaults, nominal_params
 from entangled_drums.figures import COLORS, fluctuation_ellipses, save, spectral_picture, use_style
 from entangled_drums.model import quadrature_index
 
 use_style()
+cfg = defaults()
+device, dataset, baths = device or cfg["device"], dataset or cfg["datasets"]["C"], baths or cfg["illustration"]
 params = nominal_params(device, dataset, **baths)
 f1, f2, kappa = params.f1, params.f2, params.kappa
 Omega, fbar = params.Omega, 0.5 * (f1 + f2)

@@ -30,8 +30,8 @@
 
 # %% tags=["parameters"]
 raw_dir = "data/raw"
-device = {"f1": 10.0e6, "f2": 11.3e6}
-T_min = 0.045
+device = None  # default: config/config.yaml
+T_min = None  # default: config/config.yaml
 output_json = "results/calibration/thermal.json"
 figure_dir = "results/figures"
 
@@ -41,9 +41,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from entangled_drums import calibration, jsonio, rawdata
+from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, thermal_panel, use_style
 
 use_style()
+cfg = defaults()
+device, T_min = device or cfg["device"], T_min or cfg["fits"]["thermal_T_min"]
 results = {}
 for drum in (1, 2):
     ds = rawdata.load(Path(raw_dir) / f"thermal_cal_drum{drum}.nc")

@@ -30,8 +30,7 @@
 
 # %% tags=["parameters"]
 raw_dir = "data/raw"
-device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
-          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
+device = None  # default: config/config.yaml
 thermal_json = "results/calibration/thermal.json"
 sideband_json = "results/calibration/sideband.json"
 output_json = "results/calibration/probe.json"
@@ -44,9 +43,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, rawdata
+from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, use_style
 
 use_style()
+device = device or defaults()["device"]
 thermal, sideband = jsonio.load(thermal_json), jsonio.load(sideband_json)
 n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
 probe = calibration.probe_calibration(rawdata.load(Path(raw_dir) / "probe_cal.nc"), sideband["gain_dB"],

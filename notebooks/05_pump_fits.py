@@ -31,9 +31,8 @@
 
 # %% tags=["parameters"]
 raw_dir = "data/raw"
-device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
-          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
-fits = {"coupling_transfer_sigma": {"red": 0.03, "blue": 0.10}, "detuning_sigma": 200.0}
+device = None  # default: config/config.yaml
+fits = None  # default: config/config.yaml
 sideband_json = "results/calibration/sideband.json"
 output_json = "results/fits/pump_fits.json"
 figure_dir = "results/figures"
@@ -45,9 +44,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, pumpfit, rawdata
+from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_style
 
 use_style()
+cfg = defaults()
+device, fits = device or cfg["device"], fits or cfg["fits"]
 sideband = jsonio.load(sideband_json)
 series = {s: rawdata.load(Path(raw_dir) / f"pump_{s}.nc") for s in "ABCD"}
 fitted, records = {}, {}

@@ -33,11 +33,9 @@
 # %% tags=["parameters"]
 raw_dir = "data/raw"
 dataset = "C"
-device = {"f_c": 5.5e9, "f1": 10.0e6, "f2": 11.3e6, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6,
-          "kappa_in": 60.0e3, "kappa_out": 1.13e6, "g_ratio": 0.98}
-fits = {"coupling_transfer_sigma": {"red": 0.03, "blue": 0.10}, "detuning_sigma": 200.0}
-mcmc = {"seeds": [101, 202], "n_walkers": 24, "max_steps": 6000, "check_every": 500, "n_tau": 15, "tau_rtol": 0.1,
-        "rhat_max": 1.05}
+device = None  # default: config/config.yaml
+fits = None  # default: config/config.yaml
+mcmc = None  # default: config/quick.yaml (short chains for a run by hand)
 sideband_json = "results/calibration/sideband.json"
 chain_dir = "results/mcmc/chains"
 output_json = "results/mcmc/C.json"
@@ -52,9 +50,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import jsonio, pumpfit, rawdata, sampling
+from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, use_style
 
 use_style()
+cfg = defaults()
+device, fits = device or cfg["device"], fits or cfg["fits"]
+mcmc = mcmc or defaults("config/quick.yaml")["mcmc"]
 sideband = jsonio.load(sideband_json)
 ds = rawdata.load(Path(raw_dir) / f"pump_{dataset}.nc")
 i = [str(v) for v in ds["label"].values].index(dataset)

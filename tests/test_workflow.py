@@ -120,3 +120,17 @@ def test_mcmc_posteriors_contain_the_truth(workflow_run):
         assert len(summary["runs"]) >= 2
         for run in summary["runs"]:
             assert run["steps"] > summary["settings"]["n_tau"] * max(run["tau"].values())
+
+
+@pytest.mark.parametrize("step", ["01_model_overview", "02_thermal_calibration"])
+def test_notebook_runs_by_hand_with_its_defaults(workflow_run, step, tmp_path):
+    """A step notebook executes with no injected parameters (as in Jupyter), defaults from config/."""
+    import subprocess
+    import sys
+
+    repo, _ = workflow_run
+    out = tmp_path / f"{step}.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "entangled_drums.notebook", f"notebooks/{step}.py", str(out)],
+                          cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.stat().st_size > 1000

@@ -4,7 +4,23 @@ The analysis configuration holds only what an experimenter knows independently o
 spectra (PHYSICS.md §5): device values and the nominal pump settings of each data set.
 """
 
+from pathlib import Path
+
+import yaml
+
 from .model import Params
+
+#: The analysis configuration, relative to the repository root (a notebook's working directory).
+DEFAULT_CONFIG = Path("config/config.yaml")
+
+
+def defaults(path=DEFAULT_CONFIG):
+    """The analysis configuration as a dict: the defaults of a notebook run by hand.
+
+    (Under Snakemake every value is injected from the validated, possibly overridden config.)
+    """
+    with open(path) as fh:
+        return yaml.safe_load(fh)
 
 DEVICE_FIELDS = ("f1", "f2", "gamma1", "gamma2", "kappa", "kappa_out", "g_ratio")
 

@@ -122,12 +122,16 @@ def _windows(centres, half_width, bins):
     return np.concatenate(grids), 2.0 * half_width / (bins - 1)
 
 
+def _sideband_tone(truth, drum):
+    """A red tone set on drum ``drum``'s nominal sideband: its frequency and true detuning (Hz)."""
+    f_tone = truth.f_c - (truth.f1_nom if drum == 1 else truth.f2_nom)
+    return f_tone, f_tone - (truth.f_c - float(truth.dev[f"f{drum}"]))
+
+
 def thermal_cal(truth, drum, seed):
     cfg = truth.raw["calibrations"]["thermal"]
     rng = _rng(seed, f"thermal_cal_drum{drum}")
-    f_nom = truth.f1_nom if drum == 1 else truth.f2_nom
-    f_tone = truth.f_c - f_nom
-    detuning = f_tone - (truth.f_c - float(truth.dev[f"f{drum}"]))
+    f_tone, detuning = _sideband_tone(truth, drum)
     G = float(cfg["G"])
     power = float(drive.power_for_coupling(truth.K[drum], G, f_tone - truth.f_c, float(truth.dev["kappa"])))
     offsets, rbw = _windows([0.0], float(cfg["span"]), int(cfg["bins"]))
@@ -144,9 +148,7 @@ def thermal_cal(truth, drum, seed):
 def sideband_cal(truth, drum, seed):
     cfg = truth.raw["calibrations"]["sideband"]
     rng = _rng(seed, f"sideband_cal_drum{drum}")
-    f_nom = truth.f1_nom if drum == 1 else truth.f2_nom
-    f_tone = truth.f_c - f_nom
-    detuning = f_tone - (truth.f_c - float(truth.dev[f"f{drum}"]))
+    f_tone, detuning = _sideband_tone(truth, drum)
     kappa = float(truth.dev["kappa"])
     gamma = float(truth.dev[f"gamma{drum}"])
     traces = []
