@@ -73,7 +73,7 @@ for i in range(ds.sizes["trace"]):
     psd = np.asarray(ds["psd"].values[i])
     data = calibration.to_quanta(f, psd, gain, n_add)
     model = calibration.sideband_theory(ds, i, device, sideband)
-    sigma = psd / np.sqrt(float(ds["n_averages"].values[i])) / (10 ** (gain / 10) * 6.62607015e-34 * f)
+    sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
     keep = np.abs(f - device["f_c"]) < 20e3
     spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
                             color=plt.get_cmap("viridis")(i / ds.sizes["trace"]), offset=0.0)

@@ -85,7 +85,7 @@ def draw(ax, ax_res, name, offset=0.0, color="black"):
     gain, n_add = result.value("gain_dB"), result.value("n_add")
     data = calibration.to_quanta(f, psd, gain, n_add)
     model = pumpfit.model_quanta(result.x, f, device, sideband)
-    sigma = psd / np.sqrt(float(ds["n_averages"].values[i])) / (10 ** (gain / 10) * 6.62607015e-34 * f)
+    sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
     spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
                             color=color, offset=offset, label=name, bin_to=250)
     return f[keep], result

@@ -94,10 +94,6 @@ def thermal_calibration(ds, f_drum, T_min):
 # --- 2. sideband-cooling calibration -------------------------------------------------------
 
 
-def _quanta_model(gain_db, n_add, f, S):
-    return instrument.psd_from_quanta(S, f, gain_db, n_add)
-
-
 def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess=20.0):
     """Joint fit of both drums' sideband-cooling series with the full model.
 
@@ -127,7 +123,7 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
         f_drum = f1 if t["drum"] == 1 else f2
         detuning = t["f_tone"] - (f_c - f_drum)
         S = pump_spectrum(single_tone(p, t["drum"], G, detuning), t["f"] - f_c)
-        return _quanta_model(gain_db, n_add, t["f"], S)
+        return instrument.psd_from_quanta(S, t["f"], gain_db, n_add)
 
     def residuals(x):
         out = []
@@ -240,6 +236,11 @@ def to_quanta(f, psd, gain_db, n_add):
     return instrument.quanta_from_psd(psd, f, gain_db, n_add)
 
 
+def quanta_sigma(f, psd, n_averages, gain_db):
+    """Per-bin standard deviation (quanta) of an averaged trace: ``psd / sqrt(N)`` in quanta."""
+    return np.asarray(psd) / np.sqrt(float(n_averages)) / (db_to_linear(gain_db) * PLANCK_H * np.asarray(f))
+
+
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     """Area per unit variance per mW of red-probe power, from the pumps-off probe power sweep.
 
@@ -252,16 +253,14 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     sigma excludes it; the occupations' uncertainty is included.
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
-    scale = db_to_linear(gain_db) * PLANCK_H
     base = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
                   kappa=kappa, kappa_out=float(device["kappa_out"]), g_ratio=sideband["g_ratio"], G_minus=0.0,
                   G_plus=0.0, n_c=0.0)
     rows = []
     for i in range(ds.sizes["trace"]):
         f, psd = _trace(ds, i)
-        n_avg = float(ds["n_averages"].values[i])
         quanta = to_quanta(f, psd, gain_db, n_add)
-        sigma = psd / np.sqrt(n_avg) / (scale * f)
+        sigma = quanta_sigma(f, psd, ds["n_averages"].values[i], gain_db)
         area, s_area = peak_area(f, quanta, sigma)
         f_red, p_red = tone(ds, i, "probe_red")
         f_blue, p_blue = tone(ds, i, "probe_blue")

@@ -100,19 +100,6 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
     return FitResult(list(names), sol.x, cov * inflation, chi2, int(r_data.size), n_free, inflation, r_data)
 
 
-def propagate(fn, x, cov, step=None):
-    """Value and sigma of scalar ``fn(x)`` by linear propagation (central differences)."""
-    x = np.asarray(x, dtype=float)
-    step = np.sqrt(np.diag(cov)) * 1e-3 if step is None else step
-    value = float(fn(x))
-    grad = np.empty(x.size)
-    for i in range(x.size):
-        h = np.zeros_like(x)
-        h[i] = step[i] if step[i] > 0 else 1e-8
-        grad[i] = (fn(x + h) - fn(x - h)) / (2 * h[i])
-    return value, float(np.sqrt(max(grad @ cov @ grad, 0.0)))
-
-
 def propagate_many(fns, x, cov):
     """Values, sigmas and covariance of several scalar functions of the same parameters."""
     x = np.asarray(x, dtype=float)
