@@ -26,6 +26,7 @@ include: "workflow/rules/rawdata.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/mcmc.smk"
+include: "workflow/rules/readout.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
 
@@ -40,7 +41,12 @@ rule all:
                dataset=config["mcmc"]["datasets"], ext=("pdf", "png")),
         expand(results("notebooks", "06_mcmc_{dataset}.{ext}"), dataset=config["mcmc"]["datasets"],
                ext=("ipynb", "html")),
+        results("headline.json"),
+        results("headline.md"),
+        results("headline.tex"),
+        results("readout", "probes.json"),
         figure_files("raw_traces", "fig1b", "fig1c", "fig1d"),
+        figure_files("fig3", "fig4a", "fig4b", "fig4c", "fig4d"),
         figure_files("figS1_thermal_calibration", "figS2_sideband_calibration", "figS3_probe_calibration"),
         figure_files("fig2a", "fig2b", "fig2c", "fig2d"),
         notebook_outputs("00_raw_data"),
@@ -49,3 +55,5 @@ rule all:
         notebook_outputs("03_sideband_calibration"),
         notebook_outputs("04_probe_calibration"),
         notebook_outputs("05_pump_fits"),
+        notebook_outputs("07_probe_readout"),
+        notebook_outputs("08_entanglement_verdict"),

@@ -39,6 +39,7 @@ mcmc = None  # default: config/quick.yaml (short chains for a run by hand)
 sideband_json = "results/calibration/sideband.json"
 chain_dir = "results/mcmc/chains"
 output_json = "results/mcmc/C.json"
+samples_npy = "results/mcmc/C_samples.npy"
 figure_dir = "results/figures"
 processes = 1
 
@@ -66,6 +67,7 @@ sampling.check_rhat(summary, float(mcmc["rhat_max"]), f"MCMC of data set {datase
 summary["settings"] = mcmc
 summary["dataset"] = dataset
 jsonio.dump(summary, output_json)
+jsonio.save_array(pooled[:, :3], samples_npy)  # <X+^2>, <P-^2>, Duan per posterior sample (for step 08)
 for run in summary["runs"]:
     print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, max tau = {max(run['tau'].values()):.0f}, "
           f"acceptance {run['acceptance']:.2f}, effective samples {run['effective_samples']:.0f}")

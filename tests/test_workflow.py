@@ -10,9 +10,10 @@ from conftest import snakemake
 pytestmark = pytest.mark.workflow
 
 FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d", "figS1_thermal_calibration", "figS2_sideband_calibration",
-           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d"]
+           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d", "fig3", "fig4a", "fig4b", "fig4c", "fig4d"]
 NOTEBOOKS = ["00_raw_data", "01_model_overview", "02_thermal_calibration", "03_sideband_calibration",
-             "04_probe_calibration", "05_pump_fits", "06_mcmc_C", "06_mcmc_D"]
+             "04_probe_calibration", "05_pump_fits", "06_mcmc_C", "06_mcmc_D", "07_probe_readout",
+             "08_entanglement_verdict"]
 FIGURES += [f"figS{n}_{d}" for n in ("4_corner", "4_chains", "5_posteriors") for d in "CD"]
 
 
@@ -39,8 +40,42 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
     assert all(0.8 < rec["fit"]["chi2_reduced"] < 1.2 for rec in fits.values())
     sideband = json.loads((repo / "results" / "calibration" / "sideband.json").read_text())
     assert sideband["gain_dB_sigma"] > 0 and len(sideband["traces"]) >= 10
-    state = json.loads((repo / "results" / "model" / "fig1d_state.json").read_text())
-    assert 0 < state["Xplus"] < 0.5 and 0 < state["Pminus"] < 0.5
+
+
+def test_headline_follows_the_contract_and_closes(workflow_run):
+    """results/headline.{json,md,tex}: FIGURES.md's keys, a verdict that follows the numbers, and
+    (closure on the archived data, quick MCMC) every headline quantity within 2 sigma of the truth."""
+    from conftest import ROOT
+
+    repo, _ = workflow_run
+    head = json.loads((repo / "results" / "headline.json").read_text())
+    assert set(head) >= {"datasets", "paper", "provenance"}
+    truth = json.loads((ROOT / "data" / "simulation_truth.json").read_text())["datasets"]
+    for name in ("C", "D"):
+        e = head["datasets"][name]
+        for key in ("Xplus_BAE", "phi_opt_deg", "Xplus_lsq", "Pminus_lsq", "Pminus_mcmc", "duan", "probe_imbalance",
+                    "probe_correction"):
+            assert {"value", "sigma"} <= set(e[key]) and e[key]["sigma"] > 0, (name, key)
+        for key in ("Xplus_BAE", "Pminus_mcmc", "duan"):
+            lo, hi = e[key]["ci95"]
+            assert lo < e[key]["value"] < hi
+        assert 0 <= e["prob_duan_below_one"] <= 1 and 0 <= e["prob_Pminus_below_half"] <= 1
+        assert e["entangled"] == (e["prob_duan_below_one"] >= head["verdict_probability"])
+        pairs = {"Xplus_BAE": "Xplus", "phi_opt_deg": "phi_opt_deg", "Pminus_mcmc": "Pminus", "duan": "duan",
+                 "probe_imbalance": "probe_imbalance", "probe_correction": "probe_correction"}
+        pulls = {key: (e[key]["value"] - truth[name][true_key]) / e[key]["sigma"] for key, true_key in pairs.items()}
+        # D's imbalance and correction sit at ~2 sigma on the archive (see tests/test_closure.py)
+        assert sum(abs(p) > 2 for p in pulls.values()) <= 1 and max(map(abs, pulls.values())) < 3, (name, pulls)
+        assert all(abs(pulls[k]) <= 2 for k in ("Xplus_BAE", "Pminus_mcmc", "duan")), (name, pulls)
+        assert e["entangled"] == (truth[name]["duan"] < 1)
+    prov = head["provenance"]
+    assert set(prov) >= {"git", "versions", "raw_data_sha256", "config_sha256", "seeds", "created_utc"}
+    manifest = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
+    assert all(digest in manifest for digest in prov["raw_data_sha256"].values())
+    md = (repo / "results" / "headline.md").read_text()
+    assert "| quantity |" in md and "Data set C" in md
+    tex = (repo / "results" / "headline.tex").read_text()
+    assert "\\newcommand{\\XplusBAE}" in tex and "\\newcommand{\\DuanSetD}" in tex
 
 
 def test_second_run_has_nothing_to_do(workflow_run):
@@ -54,7 +89,7 @@ def test_results_dir_override_leaves_default_untouched(workflow_run, tmp_path):
     before = sorted(p.name for p in (repo / "results" / "figures").iterdir())
     other = tmp_path / "elsewhere"
     snakemake(repo, "--cores", "1", "--config", f"results_dir={other}", "--", "fig1_scheme")
-    assert (other / "figures" / "fig1d.png").is_file()
+    assert (other / "figures" / "fig1b.png").is_file()
     assert sorted(p.name for p in (repo / "results" / "figures").iterdir()) == before
 
 

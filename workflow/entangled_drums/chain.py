@@ -32,3 +32,18 @@ def fit_pumps(raw_dir, device, fits, sideband, series="ABCD"):
             result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
             out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband)
     return out
+
+
+def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets=("C", "D")):
+    """Probe readout of each data set (what step 07 does): {name: (result dict, draws of the minimum)}."""
+    import numpy as np
+
+    from . import probes
+
+    rng = np.random.default_rng(int(readout["seed"]))
+    out = {}
+    for name in datasets:
+        out[name] = probes.analyse(rawdata.load(Path(raw_dir) / f"probe_{name}.nc"),
+                                   rawdata.load(Path(raw_dir) / f"background_{name}.nc"), pump_fits[name], device,
+                                   sideband, probe_cal, readout, rng, source=f"probe_{name}.nc")
+    return out

@@ -120,6 +120,19 @@ def gapped(f, *ys, factor=5.0):
         np.insert(np.asarray(y, dtype=float), cut, np.nan) for y in ys)
 
 
+def binned(f, *ys, k=6, factor=5.0):
+    """Means of ``k`` adjacent bins within each contiguous window of ``f`` (for display), NaN between windows."""
+    steps = np.diff(f)
+    cuts = np.concatenate([[0], np.flatnonzero(steps > factor * np.median(steps)) + 1, [f.size]])
+    out = [[] for _ in range(len(ys) + 1)]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        n = k * ((b - a) // k)
+        for j, arr in enumerate((f,) + ys):
+            out[j].append(np.asarray(arr[a:a + n], dtype=float).reshape(-1, k).mean(axis=1))
+            out[j].append([np.nan])
+    return tuple(np.concatenate(parts[:-1]) for parts in out)
+
+
 def raw_traces(ax, ds, indices, f_ref, title, scale=1e3, unit="kHz", colors=None):
     """Plot raw PSD traces (W/Hz, log scale) of a series against ``f - f_ref`` (in ``unit``)."""
     cmap = plt.get_cmap("viridis")

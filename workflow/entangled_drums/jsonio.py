@@ -28,3 +28,14 @@ def dump(obj, path):
 def load(path):
     """Read a JSON results file."""
     return json.loads(Path(path).read_text())
+
+
+def save_array(array, path):
+    """Write a numpy array as ``.npy`` atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "wb") as fh:
+        np.save(fh, np.asarray(array))
+    os.replace(tmp, path)
+    return path

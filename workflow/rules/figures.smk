@@ -2,13 +2,12 @@
 
 
 rule fig1_scheme:
-    """Fig. 1b-d: tones about the cavity, probe pair, fluctuation ellipses of data set C."""
+    """Fig. 1b, 1c: the tones about the cavity and the probe pair (Fig. 1d is drawn in step 08)."""
     input:
         notebook="notebooks/01_model_overview.py",
     output:
         notebook=results("notebooks", "01_model_overview.ipynb"),
         html=results("notebooks", "01_model_overview.html"),
-        state=results("model", "fig1d_state.json"),
         fig1b=report(
             multiext(results("figures", "fig1b"), ".pdf", ".png"),
             caption="../report/fig1b.rst",
@@ -19,18 +18,11 @@ rule fig1_scheme:
             caption="../report/fig1c.rst",
             category="Fig. 1 scheme",
         ),
-        fig1d=report(
-            multiext(results("figures", "fig1d"), ".pdf", ".png"),
-            caption="../report/fig1d.rst",
-            category="Fig. 1 scheme",
-        ),
     params:
         nb=lambda wildcards, output: notebook_params(
             device=config["device"],
             dataset=config["datasets"]["C"],
-            baths=config["illustration"],
             figure_dir=str(Path(output.fig1b[0]).parent),
-            state_json=output.state,
         ),
     log:
         results("logs", "01_model_overview.log"),

@@ -1,0 +1,159 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # 08 · Entanglement verdict and the headline table (Figs. 4c, 4d, 1d)
+#
+# **What this step does.** It combines the two independent measurements: ⟨X+²⟩ from the
+# back-action-evading probes (step 07) and ⟨P−²⟩ from the posterior of the pump-spectrum model
+# (step 06). The Duan quantity ⟨X+²⟩ + ⟨P−²⟩ < 1 certifies entanglement. Its distribution is the
+# sum of independent draws of the two. P(Duan < 1) is the fraction of draws below one. A data set
+# is called entangled only when that probability reaches the configured level
+# (`verdict.probability`).
+#
+# It then writes the headline table, `results/headline.{json,md,tex}`. Each number stands beside
+# the paper's value (`data/paper_values.yaml`, used for display only) with an agreement flag, and
+# the run's provenance is attached. Last, it draws the Duan quantity against probe phase (4c),
+# the Duan quantity at the optimal phase against G− (4d), and the inferred state of C (1d).
+#
+# **Why.** These are the paper's claims: Duan ≈ 0.83 ± 0.13 with 98 % probability below one for
+# C, > 99 % for D.
+
+# %% tags=["parameters"]
+raw_dir = "data/raw"
+device = None  # default: config/config.yaml
+verdict_cfg = None  # default: config/config.yaml
+readout = None  # default: config/config.yaml
+config_all = None  # the whole validated config (for its hash); default: config/config.yaml
+datasets = ["C", "D"]
+sideband_json = "results/calibration/sideband.json"
+pump_fits_json = "results/fits/pump_fits.json"
+probes_json = "results/readout/probes.json"
+draws_dir = "results/readout"
+mcmc_dir = "results/mcmc"
+paper_yaml = "data/paper_values.yaml"
+headline_stem = "results/headline"
+figure_dir = "results/figures"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import yaml
+
+from entangled_drums import collective_variances, jsonio, optimal_phase, provenance, pumpfit, steady_state, verdict
+from entangled_drums.config import defaults
+from entangled_drums.design import duan_vs_G_minus
+from entangled_drums.figures import COLORS, fluctuation_ellipses, save, use_style
+from entangled_drums.model import quadrature_index
+from entangled_drums.probes import PumpPrior, theory_variance
+
+use_style()
+cfg = defaults()
+config_all = config_all or cfg
+device, verdict_cfg, readout = device or cfg["device"], verdict_cfg or cfg["verdict"], readout or cfg["readout"]
+level = float(verdict_cfg["probability"])
+sideband = jsonio.load(sideband_json)
+pump_fits = jsonio.load(pump_fits_json)["datasets"]
+probe_results = jsonio.load(probes_json)["datasets"]
+paper = yaml.safe_load(Path(paper_yaml).read_text())
+rng = np.random.default_rng(int(verdict_cfg["seed"]))
+entries, duan_draws = {}, {}
+for name in datasets:
+    xplus = np.load(Path(draws_dir) / f"xplus_draws_{name}.npy")
+    posterior = np.load(Path(mcmc_dir) / f"{name}_samples.npy")
+    mcmc = jsonio.load(Path(mcmc_dir) / f"{name}.json")
+    duan_draws[name] = verdict.duan_distribution(xplus, posterior[:, 1], rng)
+    entries[name] = verdict.dataset_entry(probe_results[name], pump_fits[name], mcmc, duan_draws[name], level)
+headline = {"datasets": entries, "comparison": verdict.compare(entries, paper, level), "paper": paper,
+            "verdict_probability": level, "provenance": provenance.collect(config_all, raw_dir)}
+jsonio.dump(headline, f"{headline_stem}.json")
+table = verdict.markdown(headline)
+Path(f"{headline_stem}.md").write_text(table)
+Path(f"{headline_stem}.tex").write_text(verdict.tex(headline))
+print(table)
+
+# %% [markdown]
+# ## Fig. 4c — the Duan quantity against the probe phase
+# Points: the probes' ⟨(X+^φ)²⟩ plus the pump fit's ⟨(P−^φ)²⟩ at the same phase (95 % intervals).
+# Lines: the model at the pump fit. Below the dashed line at 1: entangled.
+
+# %%
+grid = np.linspace(-30, 30, 241)
+fig, ax = plt.subplots(figsize=(4.2, 3.0))
+for name in datasets:
+    r = probe_results[name]
+    offset = r["phase_offset_deg"]["value"]
+    sp = np.array([q["setpoint_deg"] for q in r["points"]])
+    near = np.abs(sp) <= 30
+    pm = theory_variance(pump_fits[name], device, sideband, sp[near], offset)[:, 1]
+    v = np.array([q["value"] for q in r["points"]])[near] + pm
+    err = 1.96 * np.hypot([q["sigma"] for q in np.array(r["points"])[near]], pump_fits[name]["derived"]["Pminus"]["sigma"])
+    ax.errorbar(sp[near], v, err, fmt="o", ms=3, color=COLORS[name], label=f"data set {name}")
+    ax.plot(grid, theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1), color=COLORS[name], lw=1)
+ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1, label="Duan bound 1")
+ax.set_xlabel("probe phase setpoint φ (deg)")
+ax.set_ylabel(r"$\langle (X_+^\varphi)^2\rangle + \langle (P_-^\varphi)^2\rangle$")
+ax.set_ylim(0.6, 2.0)
+ax.legend(frameon=False)
+save(fig, Path(figure_dir) / "fig4c")
+
+# %% [markdown]
+# ## Fig. 4d — the Duan quantity at the optimal phase against G−
+# Open symbols: every pump data set's least-squares fit. Filled: the verdict (probes + MCMC) of C
+# and D, with 95 % intervals. Lines: the model at each set's fitted baths, detunings and G+/G−
+# ratio, with G− varied.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.2, 3.0))
+G = np.linspace(40e3, 420e3, 120)
+series_colors = {"A": "#7f7f7f", "B": "#1f77b4", "C": COLORS["C"], "D": COLORS["D"]}
+for label, fit in pump_fits.items():
+    color = series_colors.get(label[0], "0.4")
+    d = fit["derived"]["duan"]
+    G_minus = fit["parameters"]["G_minus"]["value"]
+    ax.errorbar(G_minus, d["value"], 1.96 * d["sigma"], fmt="o", mfc="white", ms=4, color=color)
+for label in ("A1", "B3", "C", "D"):
+    if label in pump_fits:
+        line = duan_vs_G_minus(PumpPrior(pump_fits[label], device, sideband).params(), G)
+        ax.plot(G / 1e3, line, color=series_colors[label[0]], lw=1, label=f"theory, baths of {label}")
+for name, e in entries.items():
+    G_minus = pump_fits[name]["parameters"]["G_minus"]["value"]
+    ax.errorbar(G_minus, e["duan"]["value"], np.abs(np.subtract(e["duan"]["ci95"], e["duan"]["value"]))[:, None],
+                fmt="s", ms=5, color=COLORS[name], label=f"{name}: probes + MCMC")
+ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1)
+ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
+ax.set_ylabel("Duan quantity at optimal φ")
+ax.set_ylim(0.5, 2.5)
+ax.legend(frameon=False, fontsize=6)
+save(fig, Path(figure_dir) / "fig4d")
+
+# %% [markdown]
+# ## Fig. 1d — fluctuation ellipses of the inferred state of data set C
+# The steady state at the least-squares pump fit of C. In the (X1, X2) plane it is narrower than
+# the zero-point circle along X+ = (X1 + X2)/√2. In the (P1, P2) plane it is narrower along
+# P− = (P2 − P1)/√2.
+
+# %%
+params = PumpPrior(pump_fits["C"], device, sideband).params()
+V = steady_state(params)
+phi_opt, duan_opt = optimal_phase(params, V)
+x_plus, p_minus = (float(v) for v in collective_variances(params, phi_opt, V))
+fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))
+fluctuation_ellipses(axes, V, quadrature_index(params))
+fig.suptitle(rf"data set C (pump fit): $\langle X_+^2\rangle$={x_plus:.3f}, $\langle P_-^2\rangle$={p_minus:.3f}, "
+             f"Duan={duan_opt:.3f}", fontsize=8)
+save(fig, Path(figure_dir) / "fig1d")

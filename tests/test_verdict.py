@@ -1,0 +1,84 @@
+"""The verdict follows the numbers: a separable truth gives a negative verdict; the table logic."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT
+from entangled_drums import chain, closure, sampling, verdict
+from entangled_drums.simulate import simulate
+
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+QUICK = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["mcmc"]
+PAPER = yaml.safe_load((ROOT / "data" / "paper_values.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def separable(tmp_path_factory):
+    """Data set C re-simulated with hot baths (n_c 0.6, n_m1 170): Duan > 1, not entangled.
+
+    The full chain, the probes and a quick-settings MCMC of C: what steps 02-08 do.
+    """
+    d = tmp_path_factory.mktemp("separable")
+    truth = yaml.safe_load((ROOT / "config" / "simulation.yaml").read_text())
+    truth["datasets"]["C"].update(n_c=0.6, n_m1=170.0)
+    (d / "truth.yaml").write_text(yaml.safe_dump(truth))
+    simulate(d / "truth.yaml", d / "raw", d / "truth.json", 31)
+    true = json.loads((d / "truth.json").read_text())
+    device, fits = CONFIG["device"], CONFIG["fits"]
+    cal = chain.calibrate(d / "raw", device, fits)
+    lsq = chain.fit_pumps(d / "raw", device, fits, cal["sideband"], series="C")
+    (probe, draws), = chain.read_out(d / "raw", device, cal["sideband"], cal["probe"], lsq, CONFIG["readout"], ("C",)).values()
+    import entangled_drums.rawdata as rawdata
+
+    ds = rawdata.load(d / "raw" / "pump_C.nc")
+    runs, _, _ = sampling.sample_trace(ds, 0, device, cal["sideband"], fits, QUICK, d / "chains", processes=2)
+    summary, pooled = sampling.posterior_summary(runs, device, cal["sideband"])
+    rng = np.random.default_rng(CONFIG["verdict"]["seed"])
+    duan = verdict.duan_distribution(draws, pooled[:, 1], rng)
+    entry = verdict.dataset_entry(probe, lsq["C"], summary, duan, CONFIG["verdict"]["probability"])
+    return entry, true["datasets"]["C"], probe
+
+
+def test_separable_truth_gives_a_negative_verdict(separable):
+    entry, true, _ = separable
+    assert true["duan"] > 1.05, "the test truth must be clearly separable"
+    assert entry["entangled"] is False
+    assert entry["prob_duan_below_one"] < 0.05
+    assert abs(entry["duan"]["value"] - true["duan"]) <= 2 * entry["duan"]["sigma"], (entry["duan"], true["duan"])
+
+
+def test_separable_truth_probe_readout_closes(separable):
+    _, true, probe = separable
+    rows = closure.probe_pulls({"C": (probe, None)}, {"datasets": {"C": true}})
+    assert not [r for r in rows if abs(r[4]) > 2.5], rows
+    assert probe["Xplus"]["value"] > 0.5  # hot: not squeezed below the zero-point level
+
+
+def test_markdown_and_tex_state_the_verdict():
+    entry = {"Xplus_BAE": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]}, "phi_opt_deg": {"value": 4, "sigma": 1},
+             "Xplus_lsq": {"value": 0.6, "sigma": 0.02}, "Pminus_lsq": {"value": 0.6, "sigma": 0.02},
+             "Pminus_mcmc": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]}, "prob_Pminus_below_half": 0.0,
+             "duan": {"value": 1.2, "sigma": 0.03, "ci95": [1.14, 1.26]}, "prob_duan_below_one": 0.0,
+             "probe_imbalance": {"value": 1.05, "sigma": 0.003}, "probe_correction": {"value": 1.3, "sigma": 0.01},
+             "entangled": False}
+    head = {"datasets": {"C": entry}, "comparison": verdict.compare({"C": entry}, PAPER, 0.95), "paper": PAPER,
+            "verdict_probability": 0.95,
+            "provenance": {"git": {"commit": None, "dirty": None}, "config_sha256": "0" * 64, "raw_dir": "x",
+                           "raw_data_sha256": {}, "seeds": {}}}
+    md = verdict.markdown(head)
+    assert "NOT shown to be entangled" in md and "ENTANGLED**" not in md
+    assert head["comparison"]["C"]["duan"]["agree"] is False  # 1.2 +- 0.03 vs the paper's 0.83 +- 0.13
+    assert head["comparison"]["C"]["prob_duan_below_one"]["agree"] is False
+    assert "\\newcommand{\\Entangled}{no}" in verdict.tex(head)
+
+
+def test_agreement_rule():
+    assert verdict.agrees("duan", {"value": 0.86, "sigma": 0.02}, (0.83, 0.13, ""), 0.95)
+    assert not verdict.agrees("duan", {"value": 1.2, "sigma": 0.02}, (0.83, 0.13, ""), 0.95)
+    assert verdict.agrees("prob_duan_below_one", 0.999, (0.99, None, "> 0.99"), 0.95)
+    assert not verdict.agrees("prob_duan_below_one", 0.98, (0.99, None, "> 0.99"), 0.95)
+    assert verdict.agrees("Xplus_BAE", {"value": 0.44, "sigma": 0.01}, verdict.paper_entry(PAPER, "C", "Xplus_BAE"), 0.95)
+    assert verdict.paper_entry(PAPER, "D", "Xplus_BAE") is None

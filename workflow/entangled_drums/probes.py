@@ -1,0 +1,293 @@
+"""Back-action-evading probe analysis of one data set (PHYSICS.md §4, §5 step 5).
+
+1. Each probe trace minus its probes-off background, in quanta (same gain and grid): the probe
+   signal near ``f_c -+ Omega``, with per-bin sigma from both traces' averaging statistics.
+2. Its area over the recorded windows, summed bin by bin (the background is the baseline).
+3. The probe imbalance ``r = g-/g+`` and the phase offset (true quadrature angle = setpoint +
+   offset) from a joint least-squares fit of the subtracted line shapes with the model at the
+   pump fit's parameters. ``g-`` is the red probe's calibrated coupling (it "stays constant"
+   with the pumps on); ``g+ = g-/r``.
+4. ``<(X+^phi)^2> = F(phi) A / (s P_red)``, where ``s P_red`` is the probe calibration's area
+   per unit variance and ``F = V_model k_model / A_model`` is the model's factor for what the
+   window area misses: the imbalance (the paper's ~18 %) and the tails outside the recorded
+   windows. Both parts are reported.
+5. ``<(X+^phi)^2>`` vs setpoint is ``a + b cos 2phi + c sin 2phi`` (a quadratic form in
+   ``cos phi, sin phi``); a weighted linear fit gives the minimum and the optimal setpoint,
+   and Monte Carlo draws of the fit and of the calibration scales give their distribution.
+
+Phase wander within an acquisition averages the variance over a few degrees; that can only
+raise it, so the probe value is an upper bound on the instantaneous minimum (conservative for
+the entanglement verdict).
+"""
+
+import numpy as np
+
+from . import drive, pumpfit
+from .calibration import quanta_sigma, to_quanta, tone, windows
+from .fitting import FitError, fit
+from .model import UnstableSystemError, collective_variances, linear_system, steady_state
+from .readout import area_correction, probe_area
+from .spectra import probe_signal, pump_spectrum
+
+
+class ProbeDataError(ValueError):
+    """Probe and background traces that cannot be subtracted (different grids, missing tones)."""
+
+
+def subtracted(probe_ds, background_ds, gain_db, n_add, source="probe data"):
+    """Background-subtracted probe traces: list of dicts with ``f`` (Hz), ``signal``, ``sigma`` (quanta), ``setpoint_deg``."""
+    fb = np.asarray(background_ds["frequency"].values[0], dtype=float)
+    psd_b = np.asarray(background_ds["psd"].values[0], dtype=float)
+    qb = to_quanta(fb, psd_b, gain_db, n_add)
+    sb = quanta_sigma(fb, psd_b, background_ds["n_averages"].values[0], gain_db)
+    out = []
+    for i in range(probe_ds.sizes["trace"]):
+        f = np.asarray(probe_ds["frequency"].values[i], dtype=float)
+        if f.shape != fb.shape or not np.allclose(f, fb, rtol=0, atol=1e-3):
+            raise ProbeDataError(f"{source}: trace {i} is not on the background's frequency grid; "
+                                 "a probe trace and its background must share the grid")
+        setpoint = float(probe_ds["probe_phase_setpoint"].values[i])
+        if not np.isfinite(setpoint):
+            raise ProbeDataError(f"{source}: trace {i} has no probe_phase_setpoint")
+        psd = np.asarray(probe_ds["psd"].values[i], dtype=float)
+        signal = to_quanta(f, psd, gain_db, n_add) - qb
+        sigma = np.hypot(quanta_sigma(f, psd, probe_ds["n_averages"].values[i], gain_db), sb)
+        out.append({"index": i, "f": f, "signal": signal, "sigma": sigma, "setpoint_deg": setpoint})
+    return out
+
+
+def window_area(f, values, sigma=None):
+    """Sum of ``values * df`` over the contiguous windows of ``f`` (quanta x Hz), and its sigma."""
+    df = np.concatenate([np.gradient(f[a:b]) for a, b in windows(f)])
+    area = float(np.sum(values * df))
+    return (area, float(np.sqrt(np.sum((sigma * df) ** 2)))) if sigma is not None else area
+
+
+def probe_couplings(ds, i, device, sideband):
+    """Calibrated red-probe coupling ``g-`` (Hz, on drum 1) and the probes' common offset (Hz) of trace ``i``."""
+    f_c, kappa = float(device["f_c"]), float(device["kappa"])
+    f_red, p_red = tone(ds, i, "probe_red")
+    f_blue, _ = tone(ds, i, "probe_blue")
+    g_minus = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
+    return g_minus, 0.5 * (f_red + f_blue) - f_c
+
+
+def with_probes(pump_params, g_minus, imbalance, phase_rad, detuning=0.0):
+    """``pump_params`` with the probes on: ``g+ = g-/imbalance`` at quadrature angle ``phase_rad``."""
+    return pump_params.replace(probe_g_minus=g_minus, probe_g_plus=g_minus / imbalance, probe_phase=phase_rad,
+                               probe_detuning=detuning)
+
+
+def model_signal(params_on, f_offset):
+    """Model of a subtracted trace (quanta): probes-on emission minus the probes-off pump emission."""
+    system = linear_system(params_on)
+    off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0)
+    return (pump_spectrum(params_on, f_offset, system) + probe_signal(params_on, f_offset, system)
+            - pump_spectrum(off, f_offset))
+
+
+def correction(params_on, f_offset):
+    """(total factor F, imbalance part, window part) at ``params_on``: ``V = F A_window / k(g-)``.
+
+    Imbalance part: :func:`entangled_drums.readout.area_correction` (full area); window part:
+    full model area / model area over the recorded grid ``f_offset`` (Hz from f_c).
+    """
+    imbalance = area_correction(params_on)
+    window = probe_area(params_on) / window_area(f_offset, model_signal(params_on, f_offset))
+    return imbalance * window, imbalance, window
+
+
+#: Pump-fit parameters that shape the probe signal (gain and n_add do not: the data are in quanta).
+PUMP_NAMES = pumpfit.NAMES[:8]
+
+
+class PumpPrior:
+    """The pump fit's parameters as a correlated Gaussian prior, in whitened coordinates ``x = mu + L z``."""
+
+    def __init__(self, pump_fit, device, sideband):
+        names = pump_fit["fit"]["names"]
+        idx = [names.index(n) for n in PUMP_NAMES]
+        self.full = np.array(pump_fit["fit"]["values"], dtype=float)
+        cov = np.array(pump_fit["fit"]["covariance"], dtype=float)[np.ix_(idx, idx)]
+        self.idx = idx
+        self.L = np.linalg.cholesky(cov)
+        self.device, self.sideband = device, sideband
+
+    def params(self, z=None):
+        """Pump ``Params`` at whitened coordinates ``z`` (None: the pump fit's best values)."""
+        x = self.full.copy()
+        if z is not None:
+            x[self.idx] = x[self.idx] + self.L @ np.asarray(z, dtype=float)
+        return pumpfit.params_from(x, self.device, self.sideband)
+
+
+def fit_imbalance(traces, prior, couplings, f_c, phase_sigma_deg, scale_sigmas, start=(1.0, 0.0),
+                  label="probe line-shape fit"):
+    """Joint fit of the subtracted traces: imbalance g-/g+, phase offset (deg), and nuisance parameters.
+
+    Nuisance parameters, each with its calibration prior, so the imbalance's error includes them:
+    the pump parameters within the pump fit's covariance (``prior``: :class:`PumpPrior`,
+    whitened ``z ~ N(0, 1)``); the relative errors of the red probe's calibrated coupling and
+    of the gain (``scale_sigmas`` = (rel. sigma of g-, gain sigma in dB)); each trace's phase
+    error ``e_i ~ N(0, phase_sigma_deg)`` (true angle = setpoint + offset + e_i).
+    ``couplings``: per trace (g-, probe offset) from :func:`probe_couplings`. The covariance is
+    inflated by the reduced chi^2 when it exceeds 1.
+    """
+    f_all = [t["f"] - f_c for t in traces]
+    n_pump = len(PUMP_NAMES)
+    head = ["imbalance", "phase_offset_deg", "g_minus_scale", "gain_error_dB"]
+    names = head + [f"z_{n}" for n in PUMP_NAMES] + [f"phase_error_deg_{i}" for i in range(len(traces))]
+
+    def residuals(x):
+        r, offset, g_scale, gain_error = x[:4]
+        z, errors = x[4:4 + n_pump], x[4 + n_pump:]
+        out = []
+        try:
+            pump = prior.params(z)
+            for t, f, (g, det), e in zip(traces, f_all, couplings, errors):
+                p = with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det)
+                m = model_signal(p, f) * 10 ** (gain_error / 10)
+                out.append((t["signal"] - m) / t["sigma"])
+        except UnstableSystemError:
+            return np.full(sum(ff.size for ff in f_all), 1e3)
+        return np.concatenate(out)
+
+    x0 = np.concatenate([start, [1.0, 0.0], np.zeros(n_pump + len(traces))])
+    priors = {"g_minus_scale": (1.0, float(scale_sigmas[0])), "gain_error_dB": (0.0, float(scale_sigmas[1]))}
+    priors.update({n: (0.0, 1.0) for n in names[4:4 + n_pump]})
+    priors.update({n: (0.0, float(phase_sigma_deg)) for n in names[4 + n_pump:]})
+    bounds = {"imbalance": (0.5, 2.0), "phase_offset_deg": (-45.0, 45.0)}
+    return fit(residuals, x0, names, priors, label=label, bounds=bounds,
+               x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(len(traces), 0.5)]))
+
+
+def phase_curve(setpoints_deg, values, sigmas):
+    """Weighted fit of ``a + b cos 2phi + c sin 2phi``: (coefficients, covariance, chi^2, dof)."""
+    phi = np.radians(np.asarray(setpoints_deg, dtype=float))
+    A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
+    w = 1.0 / np.asarray(sigmas, dtype=float) ** 2
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    coef = cov @ (A.T @ (w * np.asarray(values, dtype=float)))
+    chi2 = float(np.sum(w * (values - A @ coef) ** 2))
+    return coef, cov, chi2, phi.size - 3
+
+
+def curve_value(coef, phi_deg):
+    """``a + b cos 2phi + c sin 2phi`` at ``phi_deg``."""
+    phi = np.radians(np.asarray(phi_deg, dtype=float))
+    return coef[0] + coef[1] * np.cos(2 * phi) + coef[2] * np.sin(2 * phi)
+
+
+def curve_minimum(coef):
+    """(minimum, setpoint of the minimum in deg) of ``a + b cos 2phi + c sin 2phi``; works on arrays of rows."""
+    coef = np.atleast_2d(coef)
+    a, b, c = coef[:, 0], coef[:, 1], coef[:, 2]
+    minimum = a - np.hypot(b, c)
+    phi = np.degrees(0.5 * np.arctan2(-c, -b))
+    return minimum.squeeze(), phi.squeeze()
+
+
+def interval(samples, level=0.95):
+    """Central interval of ``samples`` at ``level``."""
+    lo, hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
+    return [float(lo), float(hi)]
+
+
+def _state(prior, x, couplings, phase_deg):
+    """Probes-on ``Params`` at line-shape fit vector ``x`` (imbalance, offset, z...) and setpoint ``phase_deg``."""
+    g, det = couplings
+    return with_probes(prior.params(x[4:4 + len(PUMP_NAMES)]), g * x[2], x[0], np.radians(phase_deg + x[1]), det)
+
+
+def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, source="probe data"):
+    """The whole probe readout of one data set; returns (JSON-ready dict, Monte Carlo draws of the minimum).
+
+    ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance).
+    ``probe_cal``: the probe calibration's dict. ``settings``: the config's ``readout`` block
+    (``phase_sigma_deg``, ``n_draws``, ``n_correction_draws``). ``rng``: numpy Generator.
+    """
+    gain_db, n_add, f_c = sideband["gain_dB"], sideband["n_add"], float(device["f_c"])
+    traces = subtracted(probe_ds, background_ds, gain_db, n_add, source)
+    couplings = [probe_couplings(probe_ds, t["index"], device, sideband) for t in traces]
+    prior = PumpPrior(pump_fit, device, sideband)
+    try:
+        scale_sigmas = (0.5 * sideband["K1_sigma"] / sideband["K1"], sideband["gain_dB_sigma"])
+        lineshape = fit_imbalance(traces, prior, couplings, f_c, float(settings["phase_sigma_deg"]), scale_sigmas, label=f"probe line-shape fit ({source})")
+    except FitError as err:
+        raise FitError(f"{source}: {err}") from err
+    x = lineshape.x
+    s, s_sigma = probe_cal["area_per_variance_per_mW"], probe_cal["area_per_variance_per_mW_sigma"]
+    points = []
+    for t, c in zip(traces, couplings):
+        f = t["f"] - f_c
+        p_on = _state(prior, x, c, t["setpoint_deg"])
+        F, F_imb, F_win = correction(p_on, f)
+        area, area_sigma = window_area(t["f"], t["signal"], t["sigma"])
+        k = s * 10 ** (tone(probe_ds, t["index"], "probe_red")[1] / 10)
+        points.append({"setpoint_deg": t["setpoint_deg"], "area": area, "area_sigma": area_sigma, "k": k,
+                       "correction": F, "correction_imbalance": F_imb, "correction_window": F_win,
+                       "value": F * area / k, "stat_sigma": F * area_sigma / k,
+                       "model_variance": float(collective_variances(p_on, p_on.probe_phase)[0]),
+                       "chi2_reduced": float(np.mean(((t["signal"] - model_signal(p_on, f)) / t["sigma"]) ** 2))})
+    sp = np.array([q["setpoint_deg"] for q in points])
+    values = np.array([q["value"] for q in points])
+    stat = np.array([q["stat_sigma"] for q in points])
+    # the setpoint's own uncertainty enters through the curve's slope (one refinement step)
+    coef = phase_curve(sp, values, stat)[0]
+    slope = np.abs(curve_value(coef, sp + 0.5) - curve_value(coef, sp - 0.5))
+    point_sigma = np.hypot(stat, slope * float(settings["phase_sigma_deg"]))
+    coef, cov, chi2, dof = phase_curve(sp, values, point_sigma)
+    inflation = max(1.0, chi2 / max(dof, 1))
+    cov = cov * inflation
+    v_min, phi_opt = (float(v) for v in curve_minimum(coef))
+    # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
+    f0 = traces[0]["f"] - f_c
+    F_opt = correction(_state(prior, x, couplings[0], phi_opt), f0)
+    x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
+    F_draws = np.array([correction(_state(prior, xd, couplings[0], phi_opt), f0)[:2] for xd in x_draws])
+    rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
+    rel_s = s_sigma / s
+    # Monte Carlo: curve coefficients x calibration scale x correction factor
+    n = int(settings["n_draws"])
+    mins, phis = curve_minimum(rng.multivariate_normal(coef, cov, size=n))
+    scale = rng.choice(F_draws[:, 0], size=n) / F_opt[0] / (1.0 + rel_s * rng.standard_normal(n))
+    mins = mins * scale
+    for q in points:
+        q["sigma"] = float(np.sqrt(q["stat_sigma"] ** 2 + (q["value"] * rel_s) ** 2 + (q["value"] * rel_F) ** 2))
+    result = {
+        "points": points,
+        "imbalance": {"value": float(x[0]), "sigma": lineshape.error("imbalance")},
+        "phase_offset_deg": {"value": float(x[1]), "sigma": lineshape.error("phase_offset_deg")},
+        "lineshape_fit": lineshape.as_dict(),
+        "phase_curve": {"coefficients": coef.tolist(), "covariance": cov.tolist(), "chi2": chi2, "dof": dof,
+                        "covariance_inflation": inflation, "phase_sigma_deg": float(settings["phase_sigma_deg"])},
+        "correction_at_optimum": {"value": float(F_opt[0]), "sigma": float(F_opt[0] * rel_F),
+                                  "window_part": float(F_opt[2])},
+        "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
+        "calibration_relative_sigma": float(rel_s),
+        "Xplus": {"value": v_min, "sigma": float(np.std(mins)), "ci95": interval(mins),
+                  "ci68": interval(mins, 0.68), "prob_below_half": float(np.mean(mins < 0.5))},
+        "phi_opt_deg": {"value": phi_opt, "sigma": float(np.std(phis)), "ci95": interval(phis)},
+        "n_draws": n,
+    }
+    return result, mins
+
+
+def curves(probe_ds, background_ds, result, pump_fit, device, sideband):
+    """Data and fitted model of every subtracted trace (for Fig. 3): list of dicts with ``f``,
+    ``signal``, ``sigma``, ``model`` (quanta) and ``setpoint_deg``."""
+    f_c = float(device["f_c"])
+    traces = subtracted(probe_ds, background_ds, sideband["gain_dB"], sideband["n_add"])
+    prior = PumpPrior(pump_fit, device, sideband)
+    x = np.array(result["lineshape_fit"]["values"])
+    for t in traces:
+        c = probe_couplings(probe_ds, t["index"], device, sideband)
+        t["model"] = model_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c) * 10 ** (x[3] / 10)
+    return traces
+
+
+def theory_variance(pump_fit, device, sideband, setpoints_deg, offset_deg):
+    """Model ``<(X+^phi)^2>`` and ``<(P-^phi)^2>`` of the pump fit's state (probes off) at setpoints (deg)."""
+    p = PumpPrior(pump_fit, device, sideband).params()
+    V = steady_state(p)
+    return np.array([collective_variances(p, np.radians(s + offset_deg), V) for s in np.atleast_1d(setpoints_deg)])

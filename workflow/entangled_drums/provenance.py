@@ -1,0 +1,77 @@
+"""Provenance of a run: code version, environment, inputs, configuration and seeds.
+
+Everything here is deterministic for the same code, environment, inputs and config, except
+the creation time, which :func:`collect` keeps in its own field (``created_utc``) so that two
+runs can be compared byte for byte without it.
+"""
+
+import datetime
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+#: Distributions whose versions are recorded (the direct dependencies of pyproject.toml).
+PACKAGES = ("entangled-drums", "numpy", "scipy", "matplotlib", "xarray", "h5netcdf", "h5py", "numba", "emcee",
+            "corner", "pyyaml", "jsonschema", "snakemake", "jupytext", "papermill")
+
+
+def git_state(root="."):
+    """{"commit": sha or None, "dirty": bool or None} of the repository at ``root`` (None outside git)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def versions():
+    """{distribution: version} of :data:`PACKAGES` (``None`` if not installed) and Python."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def raw_checksums(raw_dir):
+    """{file: sha256} from the raw directory's ``MANIFEST.sha256`` (verified by the loader on every read)."""
+    manifest = Path(raw_dir) / "MANIFEST.sha256"
+    out = {}
+    for line in manifest.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            out[name.strip().lstrip("*")] = digest
+    return out
+
+
+def config_hash(config):
+    """sha256 of the configuration as canonical JSON (sorted keys), without ``results_dir``: where
+    outputs go does not change them."""
+    relevant = {k: v for k, v in config.items() if k != "results_dir"}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def seeds(config):
+    """Every seed the analysis uses, from the configuration."""
+    return {"mcmc": list(config.get("mcmc", {}).get("seeds", [])), "readout": config.get("readout", {}).get("seed")}
+
+
+def collect(config, raw_dir, root="."):
+    """The provenance record of a run (JSON-ready)."""
+    return {
+        "git": git_state(root),
+        "versions": versions(),
+        "raw_dir": str(raw_dir),
+        "raw_data_sha256": raw_checksums(raw_dir),
+        "config_sha256": config_hash(config),
+        "seeds": seeds(config),
+        "platform": platform.platform(terse=True),
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
