@@ -11,7 +11,7 @@ CORES  ?= all
 # Workflow steps call `python`: make it the locked environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all workflow test bench simulate report lock clean-results help
+.PHONY: all workflow test bench simulate report archive lock clean-results help
 
 all: workflow
 
@@ -19,6 +19,8 @@ help:
 	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
 	@echo "make test       install (if needed) and run the test suite"
 	@echo "make bench      benchmarks of the model (printed tables)"
+	@echo "make report     the Snakemake report of the run (results/report.html): figures, captions, headline, provenance"
+	@echo "make archive    deposit archive dist/entangled-drums.tar.gz: code, config, raw data, environment, results, RO-Crate"
 	@echo "make simulate   regenerate the archived synthetic raw data (data/raw) from config/simulation.yaml"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
 
@@ -40,6 +42,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_mcmc.py
+
+report: workflow
+	$(BIN)/snakemake --report results/report.html
+
+archive: report
+	$(BIN)/python -m entangled_drums.archive --out dist/entangled-drums.tar.gz
 
 # The archived raw data are simulated from the documented truth; byte-identical for its seed.
 simulate: $(STAMP)

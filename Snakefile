@@ -21,6 +21,9 @@ envvars:
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/rawdata.smk"
 include: "workflow/rules/calibrate.smk"

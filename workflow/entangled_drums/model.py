@@ -147,7 +147,13 @@ def linear_system(params):
         occupations = np.array([params.n_c, params.n_c, params.n_m1, params.n_m2])
     else:
         occupations = np.array([params.n_c, params.n_m1, params.n_m2])
-    return LinearSystem(A, rates, occupations)
+    try:
+        return LinearSystem(A, rates, occupations)
+    except UnstableSystemError as err:  # name the parameters that put it there
+        raise UnstableSystemError(
+            f"{err} at G_minus = {params.G_minus:.6g} Hz, G_plus = {params.G_plus:.6g} Hz, Delta = {params.Delta:.6g} Hz, "
+            f"delta_bar = {params.delta_bar:.6g} Hz (a steady state needs G_plus < G_minus and Delta inside the "
+            "stability window)") from None
 
 
 def steady_state(params):

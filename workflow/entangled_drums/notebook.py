@@ -13,6 +13,7 @@ Command line (used by the Snakemake rules)::
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,8 @@ def main(argv=None):
     parser.add_argument("--html", help="HTML render to write")
     parser.add_argument("--params", default="{}", help="JSON object of parameters to inject")
     args = parser.parse_args(argv)
+    # papermill streams every cell's output to this logger: the step's log shows its progress
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     if not Path(args.notebook).is_file():
         parser.exit(2, f"error: notebook {args.notebook}: no such file\n")
     try:
