@@ -89,7 +89,7 @@ fig = corner.corner(samples, labels=show, truths=None, quantiles=[0.16, 0.5, 0.8
                     title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
 fig.suptitle(f"data set {dataset}: posterior ({len(samples)} samples, {len(runs)} runs)", fontsize=9)
 save(fig, Path(figure_dir) / f"figS4_corner_{dataset}")
-chain = np.load(Path(chain_dir) / f"{dataset}_seed{runs[0].seed}.npz")["chain"]
+chain = sampling.load_chain(Path(chain_dir) / f"{dataset}_seed{runs[0].seed}.h5")[0]
 fig, axes = plt.subplots(2, 1, figsize=(6.4, 3.2), sharex=True)
 for ax, name in zip(axes, ("n_c", "n_m1")):
     ax.plot(chain[:, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")

@@ -36,7 +36,7 @@ def test_killed_during_mcmc_then_rerun_gives_identical_results(workflow_run, tmp
                             start_new_session=True)
     checkpoint = repo / "results" / "mcmc" / "chains"
     deadline = time.time() + 600
-    while time.time() < deadline and proc.poll() is None and not list(checkpoint.glob("*.npz")):
+    while time.time() < deadline and proc.poll() is None and not list(checkpoint.glob("*.h5")):
         time.sleep(0.5)
     assert proc.poll() is None, "the run finished before any MCMC checkpoint: nothing was interrupted"
     os.killpg(proc.pid, signal.SIGKILL)

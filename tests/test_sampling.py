@@ -15,7 +15,7 @@ def gaussian(x):
 
 
 def test_converges_to_the_right_gaussian(tmp_path):
-    result = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=3, backend_path=tmp_path / "c.npz")
+    result = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=3, backend_path=tmp_path / "c.h5")
     assert result.steps > SETTINGS["n_tau"] * result.tau.max()
     assert result.effective_samples > 500
     np.testing.assert_allclose(result.samples.mean(axis=0), 0, atol=0.15)
@@ -25,11 +25,11 @@ def test_converges_to_the_right_gaussian(tmp_path):
 def test_budget_exhausted_raises_and_reports_nothing(tmp_path):
     tight = dict(SETTINGS, max_steps=400, n_tau=1000)
     with pytest.raises(sampling.ConvergenceError, match=r"not converged within max_steps = 400.*increase mcmc.max_steps"):
-        sampling.run(gaussian, np.zeros(2), COV, tight, seed=3, backend_path=tmp_path / "c.npz")
+        sampling.run(gaussian, np.zeros(2), COV, tight, seed=3, backend_path=tmp_path / "c.h5")
 
 
 def test_resumes_an_existing_chain_instead_of_restarting(tmp_path):
-    path = tmp_path / "c.npz"
+    path = tmp_path / "c.h5"
     first = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=5, backend_path=path)
     again = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=5, backend_path=path)
     assert again.steps == first.steps  # judged on the stored chain, no new steps
@@ -37,8 +37,8 @@ def test_resumes_an_existing_chain_instead_of_restarting(tmp_path):
 
 
 def test_same_seed_same_chain(tmp_path):
-    a = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "a.npz")
-    b = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "b.npz")
+    a = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "a.h5")
+    b = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "b.h5")
     np.testing.assert_array_equal(a.samples, b.samples)
 
 
@@ -67,11 +67,15 @@ def test_rhat_check_stops_disagreeing_runs():
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     """A run stopped after a few chunks (budget) and resumed gives exactly the uninterrupted result."""
-    full = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=tmp_path / "full.npz")
-    path = tmp_path / "cut.npz"
+    full = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=tmp_path / "full.h5")
+    path = tmp_path / "cut.h5"
     with pytest.raises(sampling.ConvergenceError):
         sampling.run(gaussian, np.zeros(2), COV, dict(SETTINGS, max_steps=400), seed=4, backend_path=path)
     resumed = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=path)
     assert resumed.steps == full.steps
     np.testing.assert_array_equal(resumed.samples, full.samples)
     assert not list(tmp_path.glob("*.partial*"))
+    import emcee
+
+    stored = emcee.backends.HDFBackend(str(path), read_only=True)  # emcee's own reader
+    assert stored.iteration == full.steps and stored.get_chain().shape == (full.steps, SETTINGS["n_walkers"], 2)

@@ -99,15 +99,39 @@ def initial_walkers(x_best, cov, n_walkers, rng, log_prob):
 
 
 def _save_checkpoint(path, chain, log_prob, accepted, state):
-    """Write the chain so far atomically (temporary file + rename): never a half-written chain."""
+    """Write the chain so far as an emcee HDF5 backend file, atomically (temporary file + rename).
+
+    The layout is emcee's own (:class:`emcee.backends.HDFBackend`, group ``mcmc``, random state
+    in the ``random_state_*`` attributes), so ``HDFBackend(path, read_only=True).get_chain()``
+    reads it. It is written in one go at each check: emcee's backend reopens the file at every
+    step, which here cost more than the model.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    name, keys, pos, has_gauss, cached = state.random_state
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez(tmp, chain=chain, log_prob=log_prob, accepted=accepted, coords=state.coords, last_log_prob=state.log_prob,
-             rng_name=np.array(name), rng_keys=keys, rng_pos=np.array(pos), rng_has_gauss=np.array(has_gauss),
-             rng_cached=np.array(cached))
+    tmp = path.with_name(path.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    backend = emcee.backends.HDFBackend(str(tmp))
+    backend.reset(*chain.shape[1:])
+    with backend.open("a") as f:
+        g = f[backend.name]
+        g["chain"].resize(chain.shape[0], axis=0)
+        g["log_prob"].resize(chain.shape[0], axis=0)
+        g["chain"][...] = chain
+        g["log_prob"][...] = log_prob
+        g["accepted"][...] = accepted
+        g.attrs["iteration"] = chain.shape[0]
+        for i, value in enumerate(state.random_state):
+            g.attrs[f"random_state_{i}"] = value
     tmp.replace(path)
+
+
+def load_chain(path):
+    """(chain, log_prob, accepted, random state tuple) of a checkpoint file (emcee HDF5 backend)."""
+    backend = emcee.backends.HDFBackend(str(path), read_only=True)
+    name, keys, pos, has_gauss, cached = backend.random_state
+    rng = (str(name.decode() if isinstance(name, bytes) else name), np.asarray(keys, dtype=np.uint32), int(pos),
+           int(has_gauss), float(cached))
+    return backend.get_chain(), backend.get_log_prob(), backend.accepted, rng
 
 
 def _load_checkpoint(path, n_walkers, ndim):
@@ -116,26 +140,22 @@ def _load_checkpoint(path, n_walkers, ndim):
     if not path.is_file():
         return None
     try:
-        with np.load(path) as z:
-            chain = z["chain"]
-            if chain.shape[1:] != (n_walkers, ndim):
-                return None
-            rng = (str(z["rng_name"]), z["rng_keys"], int(z["rng_pos"]), int(z["rng_has_gauss"]), float(z["rng_cached"]))
-            state = emcee.State(z["coords"], log_prob=z["last_log_prob"], random_state=rng)
-            return chain, z["log_prob"], z["accepted"], state
-    except (OSError, KeyError, ValueError):
+        chain, log_prob, accepted, rng = load_chain(path)
+    except (OSError, KeyError, ValueError, AttributeError, TypeError):
         return None  # unreadable checkpoint: start cleanly
+    if chain.shape[1:] != (n_walkers, ndim):
+        return None
+    return chain, log_prob, accepted, emcee.State(chain[-1], log_prob=log_prob[-1], random_state=rng)
 
 
 def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", progress=False):
     """Run (or resume) one ensemble until converged; returns :class:`RunResult`.
 
     ``settings``: ``n_walkers``, ``max_steps``, ``check_every``, ``n_tau``, ``tau_rtol``.
-    ``backend_path``: checkpoint file (``.npz``) written atomically after every ``check_every``
-    steps; an existing checkpoint of the same shape is resumed, and the continuation is
-    bit-identical to an uninterrupted run (the random state is part of the checkpoint).
-    Sampling itself runs in memory: emcee's HDF5 backend reopens its file at every step, which
-    here cost more than the model (~270 us per evaluation).
+    ``backend_path``: checkpoint file (emcee HDF5 backend layout, ``.h5``) written atomically
+    after every ``check_every`` steps; an existing checkpoint of the same shape is resumed, and
+    the continuation is bit-identical to an uninterrupted run (the random state is part of the
+    checkpoint). Sampling itself runs in memory (see :func:`_save_checkpoint`).
     """
     n_walkers, max_steps = int(settings["n_walkers"]), int(settings["max_steps"])
     check_every, n_tau = int(settings["check_every"]), float(settings["n_tau"])
@@ -234,7 +254,7 @@ def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, proces
     """Least-squares start, then independent emcee runs (one per seed in ``settings['seeds']``).
 
     Returns ``(runs, fit_result, priors)``. Runs execute in ``processes`` worker processes.
-    Chains are checkpointed in ``chain_dir/<label>_seed<seed>.npz`` so an interrupted run resumes.
+    Chains are checkpointed in ``chain_dir/<label>_seed<seed>.h5`` (emcee's HDF5 layout) so an interrupted run resumes.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -244,7 +264,7 @@ def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, proces
                             device, sideband, prior)
     jobs = []
     for seed in settings["seeds"]:
-        path = None if chain_dir is None else Path(chain_dir) / f"{label}_seed{seed}.npz"
+        path = None if chain_dir is None else Path(chain_dir) / f"{label}_seed{seed}.h5"
         jobs.append((log_prob, result.x, result.cov, settings, int(seed), path, f"MCMC {label}"))
     if processes > 1:
         with ProcessPoolExecutor(max_workers=processes) as pool:
