@@ -30,8 +30,10 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/mcmc.smk"
 include: "workflow/rules/readout.smk"
+include: "workflow/rules/design.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/coverage.smk"
 
 
 rule all:
@@ -50,6 +52,8 @@ rule all:
         results("readout", "probes.json"),
         figure_files("raw_traces", "fig1b", "fig1c", "fig1d"),
         figure_files("fig3", "fig4a", "fig4b", "fig4c", "fig4d"),
+        figure_files("figD1_duan_couplings", "figD2_duan_baths", "figD3_detuning_vs_g_ratio"),
+        results("design", "maps.json"),
         figure_files("figS1_thermal_calibration", "figS2_sideband_calibration", "figS3_probe_calibration"),
         figure_files("fig2a", "fig2b", "fig2c", "fig2d"),
         notebook_outputs("00_raw_data"),
@@ -60,3 +64,4 @@ rule all:
         notebook_outputs("05_pump_fits"),
         notebook_outputs("07_probe_readout"),
         notebook_outputs("08_entanglement_verdict"),
+        notebook_outputs("10_design_maps"),

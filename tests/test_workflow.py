@@ -10,10 +10,11 @@ from conftest import snakemake
 pytestmark = pytest.mark.workflow
 
 FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d", "figS1_thermal_calibration", "figS2_sideband_calibration",
-           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d", "fig3", "fig4a", "fig4b", "fig4c", "fig4d"]
+           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d", "fig3", "fig4a", "fig4b", "fig4c", "fig4d",
+           "figD1_duan_couplings", "figD2_duan_baths", "figD3_detuning_vs_g_ratio"]
 NOTEBOOKS = ["00_raw_data", "01_model_overview", "02_thermal_calibration", "03_sideband_calibration",
              "04_probe_calibration", "05_pump_fits", "06_mcmc_C", "06_mcmc_D", "07_probe_readout",
-             "08_entanglement_verdict"]
+             "08_entanglement_verdict", "10_design_maps"]
 FIGURES += [f"figS{n}_{d}" for n in ("4_corner", "4_chains", "5_posteriors") for d in "CD"]
 
 

@@ -1,0 +1,59 @@
+# Coverage study (not part of `all`): `snakemake coverage`. Every replica is an independent job,
+# so `--workflow-profile profiles/slurm` spreads them over a cluster. This is a simulation study:
+# it reads the simulator's truth (coverage.truth); the analysis inside each replica does not.
+
+COVERAGE_SEEDS = [config["coverage"]["first_seed"] + i for i in range(config["coverage"]["n_replicas"])]
+
+
+rule coverage_replica:
+    """Simulate one replica of the truth and run the whole inference on it (steps 02-08)."""
+    input:
+        truth=config["coverage"]["truth"],
+    output:
+        estimate=results("coverage", "replicas", "seed{seed}", "estimate.json"),
+        truth=results("coverage", "replicas", "seed{seed}", "truth.json"),
+    params:
+        config=lambda wildcards: json.dumps(config, sort_keys=True),
+        out=lambda wildcards, output: str(Path(output.estimate).parent),
+    wildcard_constraints:
+        seed=r"\d+",
+    threads: 2
+    resources:
+        runtime=30,
+        mem_mb=2000,
+    log:
+        results("logs", "coverage", "seed{seed}.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m entangled_drums.coverage --truth {input.truth:q} --seed {wildcards.seed} --config {params.config:q} "
+        "--out {params.out:q} --processes {threads} > {log:q} 2>&1"
+
+
+rule coverage:
+    """Coverage of the 68/95 % intervals, bias and PIT over all replicas (Fig. S7, table)."""
+    input:
+        notebook="notebooks/09_coverage.py",
+        estimates=expand(results("coverage", "replicas", "seed{seed}", "estimate.json"), seed=COVERAGE_SEEDS),
+        truths=expand(results("coverage", "replicas", "seed{seed}", "truth.json"), seed=COVERAGE_SEEDS),
+    output:
+        notebook=results("notebooks", "09_coverage.ipynb"),
+        html=results("notebooks", "09_coverage.html"),
+        json=results("coverage", "summary.json"),
+        md=report(results("coverage", "summary.md"), caption="../report/coverage.rst", category="Beyond the paper"),
+        figure=report(multiext(results("figures", "figS7_coverage"), ".pdf", ".png"), caption="../report/coverage.rst",
+                      category="Beyond the paper"),
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            replica_dir=str(Path(input.estimates[0]).parent.parent),
+            seeds=COVERAGE_SEEDS,
+            output_json=output.json,
+            output_md=output.md,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "09_coverage.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
