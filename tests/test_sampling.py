@@ -79,3 +79,24 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
 
     stored = emcee.backends.HDFBackend(str(path), read_only=True)  # emcee's own reader
     assert stored.iteration == full.steps and stored.get_chain().shape == (full.steps, SETTINGS["n_walkers"], 2)
+
+
+def test_fused_likelihood_equals_the_plain_gamma_expression():
+    """The numba kernel of LogPosterior equals -N sum(psd/m + log m) with m from pumpfit.model_psd."""
+    from entangled_drums import pumpfit
+    from entangled_drums._kernels import gamma_log_likelihood
+    from entangled_drums.spectra import pump_spectrum
+
+    device = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6}
+    sideband = {"f1": 10.0e6, "f2": 11.3e6}
+    x = np.array([0.5, 100.0, 73.0, 278.0, 166.0, 0.0, 3.0, 0.98, 66.0, 19.0])
+    f = 5.5e9 + np.linspace(-2e5, 2e5, 301)
+    rng = np.random.default_rng(0)
+    m = pumpfit.model_psd(x, f, device, sideband)
+    psd = m * rng.gamma(100.0, 1 / 100.0, f.size)
+    S = pump_spectrum(pumpfit.params_from(x, device, sideband), f - 5.5e9)
+    from entangled_drums.units import PLANCK_H, db_to_linear
+
+    fused = gamma_log_likelihood(psd, S, f, db_to_linear(x[8]) * PLANCK_H, x[9] + 0.5, 100.0)
+    assert fused == pytest.approx(-100.0 * np.sum(psd / m + np.log(m)), rel=1e-12)
+    assert gamma_log_likelihood(psd, S - 1e6, f, 1.0, 0.5, 100.0) == -np.inf

@@ -315,3 +315,16 @@ def output_spectrum(lam, R, Rinv, rates, diag_d, w, f, offset, scale):
     r = lorentzian_weights(lam, R, Rinv, rates, diag_d, w)
     a = -lam.real
     return lorentzian_sum(a, lam.imag, r.real, r.imag, f, offset, scale)
+
+
+@njit(cache=True, error_model="numpy")
+def gamma_log_likelihood(psd, S, f_lab, scale, noise, n_avg):
+    """``-N sum(psd/m + log m)`` with ``m = scale f (noise + S)``: the Gamma(N, m/N) log-likelihood of an
+    averaged trace up to a constant; ``-inf`` if any ``m <= 0``. One pass, no temporaries."""
+    total = 0.0
+    for i in range(psd.size):
+        m = scale * f_lab[i] * (noise + S[i])
+        if not m > 0.0:
+            return -np.inf
+        total += psd[i] / m + np.log(m)
+    return -n_avg * total

@@ -25,7 +25,10 @@ import emcee
 import numpy as np
 
 from . import pumpfit
+from ._kernels import gamma_log_likelihood
 from .model import UnstableSystemError
+from .spectra import pump_spectrum
+from .units import PLANCK_H, db_to_linear
 
 #: Upper limits of the flat bath priors (quanta): far above anything physical here.
 BATH_LIMITS = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
@@ -39,7 +42,8 @@ class LogPosterior:
     """Callable ``log p(theta | data)`` for one pump trace (picklable, for multiprocessing)."""
 
     def __init__(self, f, psd, n_avg, device, sideband, priors):
-        self.f, self.psd, self.n_avg = np.asarray(f), np.asarray(psd), float(n_avg)
+        self.f, self.psd, self.n_avg = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_avg)
+        self.offset = self.f - float(device["f_c"])
         self.device, self.sideband = device, sideband
         names = pumpfit.NAMES
         self.idx = np.array([names.index(n) for n in priors])
@@ -50,22 +54,23 @@ class LogPosterior:
 
     def log_prior(self, x):
         baths = x[self.bath]
-        if np.any(baths < 0) or np.any(baths > self.limit):
+        if not (baths.min() >= 0.0 and (self.limit - baths).min() >= 0.0):
             return -np.inf
         z = (x[self.idx] - self.mu) / self.sd
         return -0.5 * float(z @ z)
 
     def __call__(self, x):
+        """Log posterior at fit vector ``x`` (order :data:`pumpfit.NAMES`); the expected PSD is
+        ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`, fused with the likelihood."""
         lp = self.log_prior(x)
         if not np.isfinite(lp):
             return -np.inf
         try:
-            m = pumpfit.model_psd(x, self.f, self.device, self.sideband)
+            S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset)
         except UnstableSystemError:
             return -np.inf
-        if np.any(m <= 0):
-            return -np.inf
-        return lp + float(-self.n_avg * np.sum(self.psd / m + np.log(m)))
+        scale = db_to_linear(x[8]) * PLANCK_H
+        return lp + float(gamma_log_likelihood(self.psd, S, self.f, scale, x[9] + 0.5, self.n_avg))
 
 
 @dataclass
