@@ -49,13 +49,14 @@ class LogPosterior:
         self.idx = np.array([names.index(n) for n in priors])
         self.mu = np.array([priors[n][0] for n in priors])
         self.sd = np.array([priors[n][1] for n in priors])
-        self.bath = np.array([names.index(n) for n in BATH_LIMITS])
-        self.limit = np.array(list(BATH_LIMITS.values()))
+        self.bath = [names.index(n) for n in BATH_LIMITS]
+        self.limit = list(BATH_LIMITS.values())
 
     def log_prior(self, x):
-        baths = x[self.bath]
-        if not (baths.min() >= 0.0 and (self.limit - baths).min() >= 0.0):
-            return -np.inf
+        """Flat positive priors on the baths (below :data:`BATH_LIMITS`), Gaussian calibration priors."""
+        for k, limit in zip(self.bath, self.limit):
+            if not 0.0 <= x[k] <= limit:
+                return -np.inf
         z = (x[self.idx] - self.mu) / self.sd
         return -0.5 * float(z @ z)
 
