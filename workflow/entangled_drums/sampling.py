@@ -180,11 +180,15 @@ def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", 
         accepted = np.zeros(n_walkers)
     else:
         chain, logp, accepted, state = loaded
+    taus = {}  # integrated autocorrelation time at each check, by chain length
     while True:
         done = chain.shape[0]
         if done >= 2 * check_every:
             tau = emcee.autocorr.integrated_time(chain, tol=0)
-            previous = emcee.autocorr.integrated_time(chain[: done - check_every], tol=0)
+            previous = taus.pop(done - check_every, None)  # the previous check's tau (same chain prefix)
+            if previous is None:  # first check after a start or a resume
+                previous = emcee.autocorr.integrated_time(chain[: done - check_every], tol=0)
+            taus[done] = tau
             long_enough = bool(np.all(np.isfinite(tau)) and np.all(done > n_tau * tau))
             change = float(np.max(np.abs(previous - tau) / tau))
             stable = change < tau_rtol
