@@ -36,9 +36,13 @@ def test_honest_errors_cover_and_overconfident_errors_do_not():
 
 @pytest.mark.workflow
 def test_snakemake_coverage_quick(tmp_path):
-    """`snakemake coverage` with the quick settings: independent replica jobs, then the summary."""
+    """`snakemake coverage closure` with the quick settings: independent replica jobs, then the
+    summary; and Fig. S6, the archive's closure against the truth."""
     repo = copy_repository(tmp_path / "repo")  # with the truth: a simulation study needs it
-    snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", timeout=1800)
+    snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800)
+    pulls = json.loads((repo / "results" / "closure" / "pulls.json").read_text())["summary"]
+    assert pulls["n"] >= 100 and abs(pulls["mean"]) < 0.4 and 0.7 < pulls["std"] < 1.3 and pulls["max_abs"] < 3.5
+    assert (repo / "results" / "figures" / "figS6_closure.png").stat().st_size > 1000
     summary = json.loads((repo / "results" / "coverage" / "summary.json").read_text())
     assert summary["n_replicas"] == 3 and summary["runtime_s"]["mean"] > 0
     for key in coverage.QUANTITIES:

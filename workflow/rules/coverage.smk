@@ -57,3 +57,38 @@ rule coverage:
         ENVIRONMENT
     shell:
         NOTEBOOK_CMD
+
+
+rule closure:
+    """Fig. S6: every inferred quantity of the archived synthetic data against the simulator's truth."""
+    input:
+        notebook="notebooks/11_closure.py",
+        truth=config["coverage"]["truth_json"],
+        thermal=results("calibration", "thermal.json"),
+        sideband=results("calibration", "sideband.json"),
+        probe=results("calibration", "probe.json"),
+        pump_fits=results("fits", "pump_fits.json"),
+        probes=results("readout", "probes.json"),
+    output:
+        notebook=results("notebooks", "11_closure.ipynb"),
+        html=results("notebooks", "11_closure.html"),
+        json=results("closure", "pulls.json"),
+        figure=report(multiext(results("figures", "figS6_closure"), ".pdf", ".png"), caption="../report/closure.rst",
+                      category="Beyond the paper"),
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            truth_json=input.truth,
+            thermal_json=input.thermal,
+            sideband_json=input.sideband,
+            probe_json=input.probe,
+            pump_fits_json=input.pump_fits,
+            probes_json=input.probes,
+            output_json=output.json,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "11_closure.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
