@@ -101,7 +101,8 @@ for name in datasets:
     near = np.abs(sp) <= 30
     pm = theory_variance(pump_fits[name], device, sideband, sp[near], offset)[:, 1]
     v = np.array([q["value"] for q in r["points"]])[near] + pm
-    err = 1.96 * np.hypot([q["sigma"] for q in np.array(r["points"])[near]], pump_fits[name]["derived"]["Pminus"]["sigma"])
+    sigma = np.array([q["sigma"] for q in r["points"]])[near]
+    err = 1.96 * np.hypot(sigma, pump_fits[name]["derived"]["Pminus"]["sigma"])
     ax.errorbar(sp[near], v, err, fmt="o", ms=3, color=COLORS[name], label=f"data set {name}")
     ax.plot(grid, theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1), color=COLORS[name], lw=1)
 ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1, label="Duan bound 1")

@@ -106,8 +106,7 @@ def compare(datasets, paper, level):
         rows = {}
         for key, *_ in ROWS:
             p = paper_entry(paper, name, key)
-            ours = entry[key] if isinstance(entry[key], dict) else entry[key]
-            rows[key] = {"paper": None if p is None else p[2], "agree": agrees(key, ours, p, level)}
+            rows[key] = {"paper": None if p is None else p[2], "agree": agrees(key, entry[key], p, level)}
         out[name] = rows
     return out
 
