@@ -60,7 +60,8 @@ def config_hash(config):
 
 def seeds(config):
     """Every seed the analysis uses, from the configuration."""
-    return {"mcmc": list(config.get("mcmc", {}).get("seeds", [])), "readout": config.get("readout", {}).get("seed")}
+    return {"mcmc": list(config.get("mcmc", {}).get("seeds", [])), "readout": config.get("readout", {}).get("seed"),
+            "verdict": config.get("verdict", {}).get("seed")}
 
 
 def collect(config, raw_dir, root="."):
