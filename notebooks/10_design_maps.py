@@ -42,7 +42,7 @@ import numpy as np
 
 from entangled_drums import design, jsonio
 from entangled_drums.config import defaults
-from entangled_drums.figures import COLORS, save, use_style
+from entangled_drums.figures import COLORS, duan_map_panel, save, use_style
 from entangled_drums.probes import PumpPrior
 
 use_style()
@@ -61,13 +61,8 @@ G_minus = np.linspace(40e3, 450e3, 42)
 G_plus = np.linspace(10e3, 420e3, 42)
 coupling_map = design.duan_map(C, "G_minus", G_minus, "G_plus", G_plus)
 fig, ax = plt.subplots(figsize=(4.4, 3.4))
-mesh = ax.pcolormesh(G_minus / 1e3, G_plus / 1e3, np.clip(coupling_map, 0, 3), cmap="viridis_r", shading="auto")
-ax.contour(G_minus / 1e3, G_plus / 1e3, coupling_map, levels=[1.0], colors="white", linewidths=1.2)
-for name, p in state.items():
-    ax.plot(p.G_minus / 1e3, p.G_plus / 1e3, "o", ms=4, mfc=COLORS.get(name, "white"), mec="white")
-    ax.annotate(name, (p.G_minus / 1e3, p.G_plus / 1e3), xytext=(3, 3), textcoords="offset points", fontsize=6,
-                color="white")
-fig.colorbar(mesh, ax=ax, label="Duan at optimal φ (clipped at 3)")
+duan_map_panel(fig, ax, G_minus / 1e3, G_plus / 1e3, coupling_map,
+               {name: (p.G_minus / 1e3, p.G_plus / 1e3) for name, p in state.items()})
 ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
 ax.set_ylabel(r"$G_+/2\pi$ (kHz)")
 ax.set_title("baths and detunings of C", fontsize=8)
@@ -82,12 +77,7 @@ n_m = np.linspace(0.0, 400.0, 41)
 ratio = C.n_m2 / C.n_m1
 bath_map = design.duan_map(C, "n_c", n_c, "n_m1", n_m, tie=lambda x, y: {"n_m2": y * ratio})
 fig, ax = plt.subplots(figsize=(4.4, 3.4))
-mesh = ax.pcolormesh(n_c, n_m, np.clip(bath_map, 0, 3), cmap="viridis_r", shading="auto")
-ax.contour(n_c, n_m, bath_map, levels=[1.0], colors="white", linewidths=1.2)
-for name in ("C", "D"):
-    ax.plot(state[name].n_c, state[name].n_m1, "o", ms=5, mfc=COLORS[name], mec="white")
-    ax.annotate(name, (state[name].n_c, state[name].n_m1), xytext=(3, 3), textcoords="offset points", color="white")
-fig.colorbar(mesh, ax=ax, label="Duan at optimal φ (clipped at 3)")
+duan_map_panel(fig, ax, n_c, n_m, bath_map, {name: (state[name].n_c, state[name].n_m1) for name in ("C", "D")})
 ax.set_xlabel(r"cavity bath $n_c$")
 ax.set_ylabel(r"drum-1 bath $n_{m1}$ ($n_{m2}$ in the fitted ratio)")
 ax.set_title("couplings and detunings of C", fontsize=8)

@@ -6,7 +6,9 @@ notebooks: the same functions, in the same order, with the same settings.
 
 from pathlib import Path
 
-from . import calibration, pumpfit, rawdata
+import numpy as np
+
+from . import calibration, probes, pumpfit, rawdata
 
 
 def calibrate(raw_dir, device, fits):
@@ -36,10 +38,6 @@ def fit_pumps(raw_dir, device, fits, sideband, series="ABCD"):
 
 def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets=("C", "D")):
     """Probe readout of each data set (what step 07 does): {name: (result dict, draws of the minimum)}."""
-    import numpy as np
-
-    from . import probes
-
     rng = np.random.default_rng(int(readout["seed"]))
     out = {}
     for name in datasets:

@@ -133,6 +133,19 @@ def binned(f, *ys, k=6, factor=5.0):
     return tuple(np.concatenate(parts[:-1]) for parts in out)
 
 
+def duan_map_panel(fig, ax, x, y, duan, points, clip=3.0):
+    """A Duan map (rows ``y``, columns ``x``) with the Duan = 1 contour and labelled operating points.
+
+    ``points``: {label: (x, y)}; unstable (NaN) cells stay blank.
+    """
+    mesh = ax.pcolormesh(x, y, np.clip(duan, 0, clip), cmap="viridis_r", shading="auto")
+    ax.contour(x, y, duan, levels=[1.0], colors="white", linewidths=1.2)
+    for label, (px, py) in points.items():
+        ax.plot(px, py, "o", ms=4, mfc=COLORS.get(label, "white"), mec="white")
+        ax.annotate(label, (px, py), xytext=(3, 3), textcoords="offset points", fontsize=6, color="white")
+    fig.colorbar(mesh, ax=ax, label=f"Duan at optimal φ (clipped at {clip:g})")
+
+
 def raw_traces(ax, ds, indices, f_ref, title, scale=1e3, unit="kHz", colors=None):
     """Plot raw PSD traces (W/Hz, log scale) of a series against ``f - f_ref`` (in ``unit``)."""
     cmap = plt.get_cmap("viridis")

@@ -13,6 +13,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from .rawdata import MANIFEST, read_manifest
+
 #: Distributions whose versions are recorded (the direct dependencies of pyproject.toml).
 PACKAGES = ("entangled-drums", "numpy", "scipy", "matplotlib", "xarray", "h5netcdf", "h5py", "numba", "emcee",
             "corner", "pyyaml", "jsonschema", "snakemake", "jupytext", "papermill")
@@ -42,13 +44,7 @@ def versions():
 
 def raw_checksums(raw_dir):
     """{file: sha256} from the raw directory's ``MANIFEST.sha256`` (verified by the loader on every read)."""
-    manifest = Path(raw_dir) / "MANIFEST.sha256"
-    out = {}
-    for line in manifest.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            out[name.strip().lstrip("*")] = digest
-    return out
+    return read_manifest(Path(raw_dir) / MANIFEST)
 
 
 def config_hash(config):

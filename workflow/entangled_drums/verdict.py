@@ -13,7 +13,7 @@ verdict level.
 
 import numpy as np
 
-from .sampling import mode
+from .sampling import summarise
 
 #: Quantities of the headline table: key, label, paper key in ``headline_<set>``, paper error kind.
 ROWS = [
@@ -35,13 +35,6 @@ def duan_distribution(xplus_draws, pminus_samples, rng):
     xplus_draws = np.asarray(xplus_draws, dtype=float)
     pminus = rng.choice(np.asarray(pminus_samples, dtype=float), size=xplus_draws.size)
     return xplus_draws + pminus
-
-
-def summary(values, bound):
-    """Most likely value, sigma, 95 % interval and P(value < bound) of draws."""
-    values = np.asarray(values, dtype=float)
-    return {"value": mode(values), "sigma": float(values.std(ddof=1)),
-            "ci95": np.percentile(values, [2.5, 97.5]).tolist(), "prob_below": float(np.mean(values < bound))}
 
 
 def paper_entry(paper, dataset, key):
@@ -81,7 +74,7 @@ def agrees(key, ours, paper, level):
 
 def dataset_entry(probes, lsq, mcmc, duan_draws, level):
     """The headline record of one data set from its probe readout, least-squares fit and MCMC summaries."""
-    duan = summary(duan_draws, 1.0)
+    duan = summarise(duan_draws, 1.0)
     derived = lsq["derived"]
     entry = {
         "Xplus_BAE": {k: probes["Xplus"][k] for k in ("value", "sigma", "ci95")},
