@@ -49,7 +49,8 @@ report: workflow
 archive: report
 	$(BIN)/python -m entangled_drums.archive --out dist/entangled-drums.tar.gz
 
-# The archived raw data are simulated from the documented truth; byte-identical for its seed.
+# The archived raw data are simulated from the documented truth; byte-identical for its seed on one machine (last-bit
+# differences across CPUs: numpy and numba choose SIMD code per CPU).
 simulate: $(STAMP)
 	$(BIN)/python -m entangled_drums.simulate --truth config/simulation.yaml --out data/raw \
 		--truth-json data/simulation_truth.json

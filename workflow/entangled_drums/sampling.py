@@ -18,6 +18,11 @@ independent runs with different seeds. A run that does not converge within ``max
 raises :class:`ConvergenceError`, and no numbers are reported.
 """
 
+import fcntl
+import os
+import signal
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,7 @@ import numpy as np
 
 from . import pumpfit
 from ._kernels import gamma_log_likelihood
+from .fitting import prior_terms
 from .model import UnstableSystemError
 from .spectra import pump_spectrum
 from .units import PLANCK_H, db_to_linear
@@ -46,9 +52,7 @@ class LogPosterior:
         self.offset = self.f - float(device["f_c"])
         self.device, self.sideband = device, sideband
         names = pumpfit.NAMES
-        self.idx = np.array([names.index(n) for n in priors])
-        self.mu = np.array([priors[n][0] for n in priors])
-        self.sd = np.array([priors[n][1] for n in priors])
+        self.idx, self.mu, self.W = prior_terms(priors, names)
         self.bath = [names.index(n) for n in BATH_LIMITS]
         self.limit = list(BATH_LIMITS.values())
 
@@ -57,7 +61,7 @@ class LogPosterior:
         for k, limit in zip(self.bath, self.limit):
             if not 0.0 <= x[k] <= limit:
                 return -np.inf
-        z = (x[self.idx] - self.mu) / self.sd
+        z = self.W @ (x[self.idx] - self.mu)
         return -0.5 * float(z @ z)
 
     def __call__(self, x):
@@ -114,7 +118,7 @@ def _save_checkpoint(path, chain, log_prob, accepted, state):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")  # per process: writers never share a temporary file
     tmp.unlink(missing_ok=True)
     backend = emcee.backends.HDFBackend(str(tmp))
     backend.reset(*chain.shape[1:])
@@ -149,8 +153,8 @@ def _load_checkpoint(path, n_walkers, ndim):
         chain, log_prob, accepted, rng = load_chain(path)
     except (OSError, KeyError, ValueError, AttributeError, TypeError):
         return None  # unreadable checkpoint: start cleanly
-    if chain.shape[1:] != (n_walkers, ndim):
-        return None
+    if chain.shape[1:] != (n_walkers, ndim) or log_prob.shape != chain.shape[:2]:
+        return None  # another shape, or inconsistent: start cleanly (the same seed gives the same chain)
     return chain, log_prob, accepted, emcee.State(chain[-1], log_prob=log_prob[-1], random_state=rng)
 
 
@@ -161,8 +165,42 @@ def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", 
     ``backend_path``: checkpoint file (emcee HDF5 backend layout, ``.h5``) written atomically
     after every ``check_every`` steps; an existing checkpoint of the same shape is resumed, and
     the continuation is bit-identical to an uninterrupted run (the random state is part of the
-    checkpoint). Sampling itself runs in memory (see :func:`_save_checkpoint`).
+    checkpoint). Sampling itself runs in memory (see :func:`_save_checkpoint`). One process at a
+    time works on a checkpoint (:func:`_exclusive`).
     """
+    if backend_path is None:
+        return _run(log_prob, x_best, cov, settings, seed, None, label, progress, None)
+    with _exclusive(backend_path, label, seed):
+        loaded = _load_checkpoint(backend_path, int(settings["n_walkers"]), np.asarray(x_best).size)
+        return _run(log_prob, x_best, cov, settings, seed, backend_path, label, progress, loaded)
+
+
+@contextmanager
+def _exclusive(backend_path, label, seed):
+    """Hold an exclusive lock on ``<checkpoint>.lock`` (released when the process ends, however it ends).
+
+    A run killed hard (SIGKILL) can leave its worker processes sampling on; a second run of the
+    same chain waits for them instead of writing the same checkpoint, then resumes from theirs.
+    """
+    lock_path = Path(backend_path).with_name(Path(backend_path).name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{label} seed {seed}: checkpoint {backend_path} is in use by another process "
+                  "(a killed run's sampler?); waiting for it", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: go on unlocked
+            pass
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(log_prob, x_best, cov, settings, seed, backend_path, label, progress, loaded):
+    """:func:`run` after the checkpoint (if any) has been locked and read."""
     n_walkers, max_steps = int(settings["n_walkers"]), int(settings["max_steps"])
     check_every, n_tau = int(settings["check_every"]), float(settings["n_tau"])
     tau_rtol = float(settings["tau_rtol"])
@@ -170,7 +208,6 @@ def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", 
     # differential-evolution moves mix far better here than the default stretch move
     # (measured on data set C: max tau ~130 vs ~520 steps)
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
-    loaded = _load_checkpoint(backend_path, n_walkers, ndim) if backend_path is not None else None
     if loaded is None:
         rng = np.random.default_rng(seed)
         coords = initial_walkers(np.asarray(x_best), np.asarray(cov), n_walkers, rng, log_prob)
@@ -255,6 +292,19 @@ def summarise(values, bound=None):
     return out
 
 
+def _die_with_parent(parent_pid):
+    """Pool initializer: end this worker when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``).
+
+    A notebook kernel killed hard would otherwise leave its MCMC workers sampling on as orphans.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent_pid:  # the parent died before the call
+            os._exit(1)
+
+
 def _run_one(args):
     log_prob, x_best, cov, settings, seed, backend_path, label = args
     return run(log_prob, x_best, cov, settings, seed, backend_path, label)
@@ -277,7 +327,7 @@ def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, proces
         path = None if chain_dir is None else Path(chain_dir) / f"{label}_seed{seed}.h5"
         jobs.append((log_prob, result.x, result.cov, settings, int(seed), path, f"MCMC {label}"))
     if processes > 1:
-        with ProcessPoolExecutor(max_workers=processes) as pool:
+        with ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             runs = list(pool.map(_run_one, jobs))
     else:
         runs = [_run_one(job) for job in jobs]

@@ -11,7 +11,8 @@ raw-data directory.
 
     python -m entangled_drums.simulate --truth config/simulation.yaml --out data/raw [--seed N]
 
-The output is byte-identical for the same truth and seed.
+The output is byte-identical for the same truth and seed on one machine (across CPUs, the
+last bits may differ: numpy and numba choose SIMD code per CPU).
 """
 
 import argparse
