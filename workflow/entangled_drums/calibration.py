@@ -17,7 +17,7 @@
 import numpy as np
 
 from . import drive, instrument
-from .fitting import FitError, fit, weighted_line
+from .fitting import FitError, fit, generalised_least_squares, weighted_line
 from .model import Params, collective_variances, single_tone
 from .spectra import pump_spectrum
 from .units import PLANCK_H, bose_occupation, db_to_linear
@@ -148,29 +148,30 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
     result = fit(residuals, x0, names, priors, x_scale=scale, label="sideband calibration", bounds=bounds)
     out = {"fit": result.as_dict(), "gain_dB": result.value("gain_dB"), "gain_dB_sigma": result.error("gain_dB"),
            "n_add": result.value("n_add"), "n_add_sigma": result.error("n_add"),
+           "gain_n_add_covariance": result.cov[:2, :2].tolist(),
            "f1": result.value("f1"), "f1_sigma": result.error("f1"), "f2": result.value("f2"), "f2_sigma": result.error("f2"),
            "traces": []}
-    for drum in (1, 2):
-        Ks, K_sig = [], []
-        for k, t in enumerate(traces):
-            if t["drum"] != drum:
-                continue
-            G, sG = result.x[6 + 2 * k] * 1e3, result.sigma[6 + 2 * k] * 1e3
-            weight = drive.lorentzian_weight(t["f_tone"] - f_c, kappa)
-            P_mw = 10 ** (t["power_dbm"] / 10)
-            K = G * G / (P_mw * weight)
-            Ks.append(K)
-            K_sig.append(2 * K * sG / G)
-            width = float(device[f"gamma{drum}"]) + 4 * G * G / kappa
-            out["traces"].append({"drum": drum, "power_dBm": t["power_dbm"], "G": G, "G_sigma": sG, "K": K,
-                                  "n_c": float(result.x[7 + 2 * k]), "n_c_sigma": float(result.sigma[7 + 2 * k]), "weak_coupling_linewidth": width,
-                                  "index": k})
-        (K,), covK, _ = weighted_line(np.ones(len(Ks)), np.array(Ks), np.array(K_sig), through_origin=True)
-        out[f"K{drum}"] = float(K)
-        out[f"K{drum}_sigma"] = float(np.sqrt(covK[0, 0]))
-    r = np.sqrt(out["K1"] / out["K2"])
+    # K = G^2 / (P w) per trace; the G's share gain, n_add and the drum parameters, so K1 and K2
+    # come from one generalised least-squares fit with the G's full covariance (not as independent points)
+    iG = np.array([6 + 2 * k for k in range(len(traces))])
+    G, covG = result.x[iG] * 1e3, result.cov[np.ix_(iG, iG)] * 1e6
+    K = np.array([G[k] ** 2 / (10 ** (t["power_dbm"] / 10) * drive.lorentzian_weight(t["f_tone"] - f_c, kappa))
+                  for k, t in enumerate(traces)])
+    covK = (2 * K / G)[:, None] * covG * (2 * K / G)[None, :]
+    drums = np.array([t["drum"] for t in traces])
+    (K1, K2), covK12, _ = generalised_least_squares(np.column_stack([drums == 1, drums == 2]).astype(float), K, covK)
+    for k, t in enumerate(traces):
+        drum = t["drum"]
+        out["traces"].append({"drum": drum, "power_dBm": t["power_dbm"], "G": float(G[k]), "G_sigma": float(np.sqrt(covG[k, k])),
+                              "K": float(K[k]), "n_c": float(result.x[7 + 2 * k]), "n_c_sigma": float(result.sigma[7 + 2 * k]),
+                              "weak_coupling_linewidth": float(device[f"gamma{drum}"]) + 4 * G[k] ** 2 / kappa, "index": k})
+    out["K1"], out["K2"] = float(K1), float(K2)
+    out["K1_sigma"], out["K2_sigma"] = (float(v) for v in np.sqrt(np.diag(covK12)))
+    out["K_covariance"] = covK12.tolist()
+    r = np.sqrt(K1 / K2)
+    grad = 0.5 * r * np.array([1 / K1, -1 / K2])
     out["g_ratio"] = float(r)
-    out["g_ratio_sigma"] = float(0.5 * r * np.hypot(out["K1_sigma"] / out["K1"], out["K2_sigma"] / out["K2"]))
+    out["g_ratio_sigma"] = float(np.sqrt(grad @ covK12 @ grad))
     out["n_base"] = {str(d): list(n_base[d]) for d in (1, 2)}
     return out
 

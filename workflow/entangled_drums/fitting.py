@@ -1,8 +1,9 @@
 """Penalised least squares with Gaussian priors, covariances and error propagation.
 
-A fit minimises ``sum r_data^2 + sum ((x_i - mu_i)/sigma_i)^2``: the data residuals of the
-averaged traces (``(y - m) sqrt(N) / m``, the Gaussian limit of Gamma(N, m/N)) and one penalty
-per parameter constrained by a calibration. The covariance is ``(J^T J)^-1`` at the optimum,
+A fit minimises ``sum r_data^2 + |L^-1 (x_p - mu)|^2``: the data residuals of the averaged
+traces (``(y - m) sqrt(N) / m``, the Gaussian limit of Gamma(N, m/N)) and the Gaussian prior of
+the parameters ``x_p`` constrained by calibrations (covariance ``L L^T``; independent priors
+are its diagonal, calibrated quantities that share one fit, e.g. gain and n_add, a block). The covariance is ``(J^T J)^-1`` at the optimum,
 inflated by the data's reduced chi^2 when that exceeds 1 (stated in every result).
 """
 
@@ -56,23 +57,55 @@ class FitResult:
         }
 
 
+def prior_terms(priors, names):
+    """Indices, means and whitening matrix of the Gaussian ``priors`` on parameters ``names``.
+
+    ``priors``: {name: (mean, sigma)} for independent priors, and {(name, name, ...): (means,
+    covariance)} for correlated blocks. Returns ``(idx, mu, W)`` with the penalty
+    ``z = W (x[idx] - mu)``, ``z.z = (x - mu)^T C^-1 (x - mu)``. Raises :class:`FitError` on a
+    non-finite mean or a covariance that is not positive definite.
+    """
+    keys, mu, blocks = [], [], []
+    for key, (mean, spread) in (priors or {}).items():
+        if isinstance(key, tuple):
+            keys += list(key)
+            mu += list(np.atleast_1d(np.asarray(mean, dtype=float)))
+            blocks.append(np.asarray(spread, dtype=float).reshape(len(key), len(key)))
+        else:
+            keys.append(key)
+            mu.append(float(mean))
+            blocks.append(np.array([[float(spread) ** 2]]) if float(spread) > 0 else np.array([[-1.0]]))
+    n = len(keys)
+    cov = np.zeros((n, n))
+    k = 0
+    for b in blocks:
+        cov[k:k + len(b), k:k + len(b)] = b
+        k += len(b)
+    mu = np.array(mu, dtype=float)
+    try:
+        W = np.linalg.inv(np.linalg.cholesky(cov)) if n else np.zeros((0, 0))
+    except np.linalg.LinAlgError:
+        W = None
+    if W is None or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(W)):
+        raise FitError("invalid prior (non-finite mean, or sigma/covariance not positive)")
+    return np.array([names.index(n) for n in keys], dtype=int), mu, W
+
+
 def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2000, bounds=None):
-    """Penalised least squares. ``residuals(x)`` -> data residual vector; ``priors``: {name: (mean, sigma)}.
+    """Penalised least squares. ``residuals(x)`` -> data residual vector; ``priors``: see :func:`prior_terms`.
 
     ``bounds``: {name: (low, high)} for parameters with a physical range (e.g. occupations >= 0).
 
     Raises :class:`FitError` naming ``label`` if the optimiser fails or the covariance is singular.
     """
-    priors = priors or {}
-    idx = np.array([names.index(n) for n in priors], dtype=int)
-    mu = np.array([priors[n][0] for n in priors], dtype=float)
-    sd = np.array([priors[n][1] for n in priors], dtype=float)
-    if np.any(sd <= 0) or not np.all(np.isfinite(mu)):
-        raise FitError(f"{label}: invalid prior (non-finite mean or sigma <= 0)")
+    try:
+        idx, mu, W = prior_terms(priors, names)
+    except FitError as err:
+        raise FitError(f"{label}: {err}") from err
 
     def total(x):
         r = residuals(x)
-        return np.concatenate([r, (x[idx] - mu) / sd]) if len(idx) else r
+        return np.concatenate([r, W @ (x[idx] - mu)]) if len(idx) else r
 
     lower = np.full(len(names), -np.inf)
     upper = np.full(len(names), np.inf)
@@ -116,14 +149,23 @@ def propagate_many(fns, x, cov):
     return values, np.sqrt(np.clip(np.diag(C), 0, None)), C
 
 
+def generalised_least_squares(A, y, cov):
+    """Linear model ``y = A p`` with correlated errors ``cov``: parameters, their covariance, chi^2.
+
+    The covariance is inflated by the reduced chi^2 when that exceeds 1 (as in :func:`fit`).
+    """
+    A, y, cov = np.atleast_2d(np.asarray(A, dtype=float)), np.asarray(y, dtype=float), np.asarray(cov, dtype=float)
+    Ci = np.linalg.inv(cov)
+    pcov = np.linalg.inv(A.T @ Ci @ A)
+    p = pcov @ (A.T @ Ci @ y)
+    r = y - A @ p
+    chi2 = float(r @ Ci @ r)
+    inflation = max(1.0, chi2 / max(1, y.size - p.size))
+    return p, pcov * inflation, chi2
+
+
 def weighted_line(x, y, sigma, through_origin=False):
     """Weighted linear fit ``y = a x (+ b)``: returns parameters, covariance and chi^2."""
-    x, y, sigma = (np.asarray(v, dtype=float) for v in (x, y, sigma))
+    x, sigma = np.asarray(x, dtype=float), np.asarray(sigma, dtype=float)
     A = x[:, None] if through_origin else np.column_stack([x, np.ones_like(x)])
-    W = 1.0 / sigma**2
-    cov = np.linalg.inv(A.T @ (A * W[:, None]))
-    p = cov @ (A.T @ (W * y))
-    chi2 = float(np.sum(W * (y - A @ p) ** 2))
-    dof = max(1, x.size - p.size)
-    inflation = max(1.0, chi2 / dof)
-    return p, cov * inflation, chi2
+    return generalised_least_squares(A, y, np.diag(sigma**2))

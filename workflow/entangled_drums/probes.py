@@ -2,17 +2,19 @@
 
 1. Each probe trace minus its probes-off background, in quanta (same gain and grid): the probe
    signal near ``f_c -+ Omega``, with per-bin sigma from both traces' averaging statistics.
+   The traces share one background, so their errors are correlated (:func:`whitener`).
 2. Its area over the recorded windows, summed bin by bin (the background is the baseline).
 3. The probe imbalance ``r = g-/g+`` and the phase offset (true quadrature angle = setpoint +
    offset) from a joint least-squares fit of the subtracted line shapes with the model at the
-   pump fit's parameters. ``g-`` is the red probe's calibrated coupling (it "stays constant"
+   pump fit's parameters, residuals whitened with the shared background's covariance. ``g-`` is the red probe's calibrated coupling (it "stays constant"
    with the pumps on); ``g+ = g-/r``.
 4. ``<(X+^phi)^2> = F(phi) A / (s P_red)``, where ``s P_red`` is the probe calibration's area
    per unit variance and ``F = V_model k_model / A_model`` is the model's factor for what the
    window area misses: the imbalance (the paper's ~18 %) and the tails outside the recorded
    windows. Both parts are reported.
 5. ``<(X+^phi)^2>`` vs setpoint is ``a + b cos 2phi + c sin 2phi`` (a quadratic form in
-   ``cos phi, sin phi``); a weighted linear fit gives the minimum and the optimal setpoint,
+   ``cos phi, sin phi``); a generalised least-squares fit (the points share the background's
+   area noise) gives the minimum and the optimal setpoint,
    and Monte Carlo draws of the fit and of the calibration scales give their distribution.
 
 Phase wander within an acquisition averages the variance over a few degrees; that can only
@@ -24,7 +26,7 @@ import numpy as np
 
 from . import drive, pumpfit
 from .calibration import quanta_sigma, to_quanta, tone, windows
-from .fitting import FitError, fit
+from .fitting import FitError, fit, generalised_least_squares
 from .model import UnstableSystemError, collective_variances, linear_system, steady_state
 from .readout import area_correction, probe_area
 from .spectra import probe_signal, pump_spectrum
@@ -51,9 +53,25 @@ def subtracted(probe_ds, background_ds, gain_db, n_add, source="probe data"):
             raise ProbeDataError(f"{source}: trace {i} has no probe_phase_setpoint")
         psd = np.asarray(probe_ds["psd"].values[i], dtype=float)
         signal = to_quanta(f, psd, gain_db, n_add) - qb
-        sigma = np.hypot(quanta_sigma(f, psd, probe_ds["n_averages"].values[i], gain_db), sb)
-        out.append({"index": i, "f": f, "signal": signal, "sigma": sigma, "setpoint_deg": setpoint})
+        sigma_probe = quanta_sigma(f, psd, probe_ds["n_averages"].values[i], gain_db)
+        out.append({"index": i, "f": f, "signal": signal, "sigma": np.hypot(sigma_probe, sb), "sigma_probe": sigma_probe,
+                    "sigma_background": sb, "setpoint_deg": setpoint})
     return out
+
+
+def whitener(traces):
+    """Per-bin whitening matrices of the subtracted traces' residuals: shape (n_bins, n_traces, n_traces).
+
+    All traces share one background trace, so in every bin their errors are correlated:
+    ``C_ij = delta_ij sigma_probe_i^2 + sigma_background^2``. Treating them as independent
+    would count the background's noise once per trace, and the line-shape fit would quote an
+    imbalance error ~2.5x too small (the coverage study found it). ``W`` satisfies
+    ``W^T W = C^-1``, so ``W e`` are independent unit-normal residuals.
+    """
+    sp = np.array([t["sigma_probe"] for t in traces]).T  # (bins, traces)
+    sb = np.asarray(traces[0]["sigma_background"])
+    C = np.einsum("ki,ij->kij", sp**2, np.eye(sp.shape[1])) + (sb**2)[:, None, None]
+    return np.linalg.inv(np.linalg.cholesky(C))
 
 
 def window_area(f, values, sigma=None):
@@ -121,54 +139,74 @@ class PumpPrior:
         return pumpfit.params_from(x, self.device, self.sideband)
 
 
-def fit_imbalance(traces, prior, couplings, f_c, phase_sigma_deg, scale_sigmas, start=(1.0, 0.0),
+#: Gauss-Hermite nodes and weights of a standard-normal average (3 nodes: exact to 5th order in the wander).
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(3)
+_GH_W = _GH_W / _GH_W.sum()
+
+
+def wandered_signal(params_on, f_offset, wander_deg):
+    """:func:`model_signal` averaged over Gaussian probe-phase wander of rms ``wander_deg`` within
+    the acquisition (the paper: phi drifts several degrees in ~30 min)."""
+    if wander_deg == 0:
+        return model_signal(params_on, f_offset)
+    return sum(w * model_signal(params_on.replace(probe_phase=params_on.probe_phase + np.radians(wander_deg) * u), f_offset)
+               for u, w in zip(_GH_X, _GH_W))
+
+
+def fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, start=(1.0, 0.0),
                   label="probe line-shape fit"):
     """Joint fit of the subtracted traces: imbalance g-/g+, phase offset (deg), and nuisance parameters.
 
-    Nuisance parameters, each with its calibration prior, so the imbalance's error includes them:
-    the pump parameters within the pump fit's covariance (``prior``: :class:`PumpPrior`,
-    whitened ``z ~ N(0, 1)``); the relative errors of the red probe's calibrated coupling and
-    of the gain (``scale_sigmas`` = (rel. sigma of g-, gain sigma in dB)); each trace's phase
-    error ``e_i ~ N(0, phase_sigma_deg)`` (true angle = setpoint + offset + e_i).
-    ``couplings``: per trace (g-, probe offset) from :func:`probe_couplings`. The covariance is
-    inflated by the reduced chi^2 when it exceeds 1.
+    Nuisance parameters, each with its prior, so the imbalance's error includes them: the pump
+    parameters within the pump fit's covariance (``prior``: :class:`PumpPrior`, whitened
+    ``z ~ N(0, 1)``); the relative errors of the red probe's calibrated coupling and of the gain
+    (``scale_sigmas`` = (rel. sigma of g-, gain sigma in dB)); each trace's phase error
+    ``e_i ~ N(0, phase_sigma_deg)`` (true angle = setpoint + offset + e_i); the rms phase wander
+    within an acquisition, ``N(phase_wander_deg, phase_wander_sigma_deg)``, >= 0, common to all
+    traces (:func:`wandered_signal`). ``settings``: the config's ``readout`` block.
+    ``couplings``: per trace (g-, probe offset) from :func:`probe_couplings`. The residuals are
+    whitened with the shared background's correlation (:func:`whitener`); the covariance is
+    inflated by the reduced chi^2 when it exceeds 1. All traces must share one grid.
     """
     f_all = [t["f"] - f_c for t in traces]
-    n_pump = len(PUMP_NAMES)
+    n_pump, n_tr = len(PUMP_NAMES), len(traces)
     head = ["imbalance", "phase_offset_deg", "g_minus_scale", "gain_error_dB"]
-    names = head + [f"z_{n}" for n in PUMP_NAMES] + [f"phase_error_deg_{i}" for i in range(len(traces))]
+    names = head + [f"z_{n}" for n in PUMP_NAMES] + [f"phase_error_deg_{i}" for i in range(n_tr)] + ["phase_wander_deg"]
+
+    W = whitener(traces)
+    data = np.array([t["signal"] for t in traces]).T  # (bins, traces)
 
     def residuals(x):
         r, offset, g_scale, gain_error = x[:4]
-        z, errors = x[4:4 + n_pump], x[4 + n_pump:]
-        out = []
+        z, errors, wander = x[4:4 + n_pump], x[4 + n_pump:4 + n_pump + n_tr], x[-1]
         try:
             pump = prior.params(z)
-            for t, f, (g, det), e in zip(traces, f_all, couplings, errors):
-                p = with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det)
-                m = model_signal(p, f) * 10 ** (gain_error / 10)
-                out.append((t["signal"] - m) / t["sigma"])
+            model = np.array([wandered_signal(with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det),
+                                              f, wander)
+                              for t, f, (g, det), e in zip(traces, f_all, couplings, errors)]).T
         except UnstableSystemError:
-            return np.full(sum(ff.size for ff in f_all), 1e3)
-        return np.concatenate(out)
+            return np.full(data.size, 1e3)
+        return np.einsum("kij,kj->ki", W, data - model * 10 ** (gain_error / 10)).ravel()
 
-    x0 = np.concatenate([start, [1.0, 0.0], np.zeros(n_pump + len(traces))])
-    priors = {"g_minus_scale": (1.0, float(scale_sigmas[0])), "gain_error_dB": (0.0, float(scale_sigmas[1]))}
+    wander = (float(settings["phase_wander_deg"]), float(settings["phase_wander_sigma_deg"]))
+    x0 = np.concatenate([start, [1.0, 0.0], np.zeros(n_pump + n_tr), [wander[0]]])
+    priors = {"g_minus_scale": (1.0, float(scale_sigmas[0])), "gain_error_dB": (0.0, float(scale_sigmas[1])),
+              "phase_wander_deg": wander}
     priors.update({n: (0.0, 1.0) for n in names[4:4 + n_pump]})
-    priors.update({n: (0.0, float(phase_sigma_deg)) for n in names[4 + n_pump:]})
-    bounds = {"imbalance": (0.5, 2.0), "phase_offset_deg": (-45.0, 45.0)}
+    priors.update({n: (0.0, float(settings["phase_sigma_deg"])) for n in names[4 + n_pump:4 + n_pump + n_tr]})
+    bounds = {"imbalance": (0.5, 2.0), "phase_offset_deg": (-45.0, 45.0), "phase_wander_deg": (0.0, 45.0)}
     return fit(residuals, x0, names, priors, label=label, bounds=bounds,
-               x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(len(traces), 0.5)]))
+               x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(n_tr, 0.5), [0.5]]))
 
 
-def phase_curve(setpoints_deg, values, sigmas):
-    """Weighted fit of ``a + b cos 2phi + c sin 2phi``: (coefficients, covariance, chi^2, dof)."""
+def phase_curve(setpoints_deg, values, covariance):
+    """Generalised least-squares fit of ``a + b cos 2phi + c sin 2phi`` to points with covariance
+    ``covariance`` (n x n; a 1-d array is taken as sigmas): (coefficients, covariance inflated by
+    the reduced chi^2 when that exceeds 1, chi^2, dof)."""
     phi = np.radians(np.asarray(setpoints_deg, dtype=float))
     A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
-    w = 1.0 / np.asarray(sigmas, dtype=float) ** 2
-    cov = np.linalg.inv(A.T @ (A * w[:, None]))
-    coef = cov @ (A.T @ (w * np.asarray(values, dtype=float)))
-    chi2 = float(np.sum(w * (values - A @ coef) ** 2))
+    C = np.asarray(covariance, dtype=float)
+    coef, cov, chi2 = generalised_least_squares(A, values, np.diag(C**2) if C.ndim == 1 else C)
     return coef, cov, chi2, phi.size - 3
 
 
@@ -204,7 +242,8 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
 
     ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance).
     ``probe_cal``: the probe calibration's dict. ``settings``: the config's ``readout`` block
-    (``phase_sigma_deg``, ``n_draws``, ``n_correction_draws``). ``rng``: numpy Generator.
+    (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``, ``n_draws``,
+    ``n_correction_draws``). ``rng``: numpy Generator.
     """
     gain_db, n_add, f_c = sideband["gain_dB"], sideband["n_add"], float(device["f_c"])
     traces = subtracted(probe_ds, background_ds, gain_db, n_add, source)
@@ -212,33 +251,37 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     prior = PumpPrior(pump_fit, device, sideband)
     try:
         scale_sigmas = (0.5 * sideband["K1_sigma"] / sideband["K1"], sideband["gain_dB_sigma"])
-        lineshape = fit_imbalance(traces, prior, couplings, f_c, float(settings["phase_sigma_deg"]), scale_sigmas, label=f"probe line-shape fit ({source})")
+        lineshape = fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, label=f"probe line-shape fit ({source})")
     except FitError as err:
         raise FitError(f"{source}: {err}") from err
     x = lineshape.x
     s, s_sigma = probe_cal["area_per_variance_per_mW"], probe_cal["area_per_variance_per_mW_sigma"]
+    # the shared background's area noise is common to every point
+    background_area_sigma = window_area(traces[0]["f"], 0.0 * traces[0]["f"], traces[0]["sigma_background"])[1]
     points = []
     for t, c in zip(traces, couplings):
         f = t["f"] - f_c
         p_on = _state(prior, x, c, t["setpoint_deg"])
         F, F_imb, F_win = correction(p_on, f)
-        area, area_sigma = window_area(t["f"], t["signal"], t["sigma"])
+        area, area_sigma = window_area(t["f"], t["signal"], t["sigma_probe"])
         k = s * 10 ** (tone(probe_ds, t["index"], "probe_red")[1] / 10)
         points.append({"setpoint_deg": t["setpoint_deg"], "area": area, "area_sigma": area_sigma, "k": k,
                        "correction": F, "correction_imbalance": F_imb, "correction_window": F_win,
-                       "value": F * area / k, "stat_sigma": F * area_sigma / k,
+                       "value": F * area / k, "stat_sigma": F * np.hypot(area_sigma, background_area_sigma) / k,
+                       "probe_sigma": F * area_sigma / k, "background_sigma": F * background_area_sigma / k,
                        "model_variance": float(collective_variances(p_on, p_on.probe_phase)[0]),
-                       "chi2_reduced": float(np.mean(((t["signal"] - model_signal(p_on, f)) / t["sigma"]) ** 2))})
+                       "chi2_reduced": float(np.mean(((t["signal"] - wandered_signal(p_on, f, x[-1]) * 10 ** (x[3] / 10)) / t["sigma"]) ** 2))})
     sp = np.array([q["setpoint_deg"] for q in points])
     values = np.array([q["value"] for q in points])
-    stat = np.array([q["stat_sigma"] for q in points])
+    common = np.array([q["background_sigma"] for q in points])
+    own = np.array([q["probe_sigma"] for q in points])
+    stat_cov = np.diag(own**2) + np.outer(common, common)
     # the setpoint's own uncertainty enters through the curve's slope (one refinement step)
-    coef = phase_curve(sp, values, stat)[0]
+    coef = phase_curve(sp, values, stat_cov)[0]
     slope = np.abs(curve_value(coef, sp + 0.5) - curve_value(coef, sp - 0.5))
-    point_sigma = np.hypot(stat, slope * float(settings["phase_sigma_deg"]))
-    coef, cov, chi2, dof = phase_curve(sp, values, point_sigma)
+    point_cov = stat_cov + np.diag((slope * float(settings["phase_sigma_deg"])) ** 2)
+    coef, cov, chi2, dof = phase_curve(sp, values, point_cov)
     inflation = max(1.0, chi2 / max(dof, 1))
-    cov = cov * inflation
     v_min, phi_opt = (float(v) for v in curve_minimum(coef))
     # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
     f0 = traces[0]["f"] - f_c
@@ -258,6 +301,7 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
         "points": points,
         "imbalance": {"value": float(x[0]), "sigma": lineshape.error("imbalance")},
         "phase_offset_deg": {"value": float(x[1]), "sigma": lineshape.error("phase_offset_deg")},
+        "phase_wander_deg": {"value": float(x[-1]), "sigma": lineshape.error("phase_wander_deg")},
         "lineshape_fit": lineshape.as_dict(),
         "phase_curve": {"coefficients": coef.tolist(), "covariance": cov.tolist(), "chi2": chi2, "dof": dof,
                         "covariance_inflation": inflation, "phase_sigma_deg": float(settings["phase_sigma_deg"])},
@@ -282,7 +326,7 @@ def curves(probe_ds, background_ds, result, pump_fit, device, sideband):
     x = np.array(result["lineshape_fit"]["values"])
     for t in traces:
         c = probe_couplings(probe_ds, t["index"], device, sideband)
-        t["model"] = model_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c) * 10 ** (x[3] / 10)
+        t["model"] = wandered_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, x[-1]) * 10 ** (x[3] / 10)
     return traces
 
 

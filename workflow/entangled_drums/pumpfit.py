@@ -21,7 +21,9 @@ _SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1])
 
 
 def priors(ds, i, device, sideband, settings):
-    """Gaussian priors ``{name: (mean, sigma)}`` for trace ``i`` from the calibrations and tone settings.
+    """Gaussian priors for trace ``i`` from the calibrations and tone settings (format of
+    :func:`entangled_drums.fitting.prior_terms`: ``{name: (mean, sigma)}``, and the correlated
+    block ``{("gain_dB", "n_add"): (means, covariance)}``).
 
     ``settings``: the config's ``fits`` block: ``coupling_transfer_sigma`` (relative, red/blue)
     and ``detuning_sigma`` (Hz).
@@ -41,9 +43,17 @@ def priors(ds, i, device, sideband, settings):
         "delta_minus": ((f_red - (f_c - sideband["f1"])) / 1e3, np.hypot(sideband["f1_sigma"], d_sigma) / 1e3),
         "delta_plus": ((f_blue - (f_c + sideband["f2"])) / 1e3, np.hypot(sideband["f2_sigma"], d_sigma) / 1e3),
         "g_ratio": (sideband["g_ratio"], sideband["g_ratio_sigma"]),
-        "gain_dB": (sideband["gain_dB"], sideband["gain_dB_sigma"]),
-        "n_add": (sideband["n_add"], sideband["n_add_sigma"]),
+        # one calibration fit gives both, strongly anticorrelated (only G (n_add + 1/2) is well known)
+        ("gain_dB", "n_add"): ([sideband["gain_dB"], sideband["n_add"]], sideband["gain_n_add_covariance"]),
     }
+
+
+def prior_means(prior):
+    """{name: mean} of a priors dict (correlated blocks unpacked)."""
+    out = {}
+    for key, (mean, _) in prior.items():
+        out.update(zip(key, mean) if isinstance(key, tuple) else [(key, mean)])
+    return out
 
 
 def params_from(x, device, sideband):
@@ -75,8 +85,9 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
     root_n = np.sqrt(float(ds["n_averages"].values[i]))
     prior = priors(ds, i, device, sideband, settings)
     start = dict(start or {})
+    means = prior_means(prior)
     x0 = np.array([start.get("n_c", 0.3), start.get("n_m1", 80.0), start.get("n_m2", 60.0)]
-                  + [prior[n][0] for n in NAMES[3:]])
+                  + [means[n] for n in NAMES[3:]])
 
     def residuals(x):
         try:
@@ -130,5 +141,6 @@ def summary(result, prior, device, sideband):
     params = {n: {"value": float(v), "sigma": float(s), "unit": u}
               for n, v, s, u in zip(NAMES, result.x, result.sigma,
                                     ["quanta", "quanta", "quanta", "kHz", "kHz", "kHz", "kHz", "1", "dB", "quanta"])}
-    return {"parameters": params, "priors": {k: list(v) for k, v in prior.items()}, "fit": result.as_dict(),
+    return {"parameters": params, "priors": {",".join(k) if isinstance(k, tuple) else k: [np.asarray(m).tolist(), np.asarray(v).tolist()]
+                                          for k, (m, v) in prior.items()}, "fit": result.as_dict(),
             "derived": derived(result, device, sideband)}
