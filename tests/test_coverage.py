@@ -17,21 +17,29 @@ def _estimate(rng, truth, sigma, scale=1.0):
 def _fake(n, scale, seed=1):
     """Replicas whose reported spread is ``scale`` times the true scatter of their centres."""
     rng = np.random.default_rng(seed)
-    truths = [{"C": {"Xplus": 0.44, "Pminus": 0.42, "duan": 0.86}} for _ in range(n)]
-    estimates = [{"runtime_s": 1.0, "datasets": {"C": {
+    truth = {"Xplus": 0.44, "Pminus": 0.42, "duan": 0.86}
+    truths = [{"datasets": {"C": truth}, "quantities": {"gain_dB": 66.0, "C.n_c": 0.5}} for _ in range(n)]
+    estimates = [{"runtime_s": 1.0, "mcmc": True, "datasets": {"C": {
         "Xplus_BAE": _estimate(rng, 0.44, 0.01, scale), "Pminus_mcmc": _estimate(rng, 0.42, 0.01, scale),
-        "duan": _estimate(rng, 0.86, 0.02, scale), "prob_duan_below_one": 1.0}}} for _ in range(n)]
+        "duan": _estimate(rng, 0.86, 0.02, scale), "prob_duan_below_one": 1.0}},
+        "quantities": {"gain_dB": [66.0 + 0.05 * rng.standard_normal(), 0.05 * scale],
+                       "C.n_c": [0.5 + 0.01 * rng.standard_normal(), 0.01 * scale]}} for _ in range(n)]
     return estimates, truths
 
 
 def test_honest_errors_cover_and_overconfident_errors_do_not():
-    honest = coverage.summarise(*_fake(400, 1.0))["C"]
-    tight = coverage.summarise(*_fake(400, 0.4))["C"]
+    honest, tight = coverage.summarise(*_fake(400, 1.0)), coverage.summarise(*_fake(400, 0.4))
     for key in coverage.QUANTITIES:
-        assert abs(honest[key]["coverage68"] - 0.68) < 0.08 and abs(honest[key]["coverage95"] - 0.95) < 0.04
-        assert tight[key]["coverage95"] < 0.75  # the study detects error bars that are too small
-        pit = np.array(honest[key]["pit"])
+        h, t = honest["datasets"]["C"][key], tight["datasets"]["C"][key]
+        assert abs(h["coverage68"] - 0.68) < 0.08 and abs(h["coverage95"] - 0.95) < 0.04
+        assert t["coverage95"] < 0.75  # the study detects error bars that are too small
+        pit = np.array(h["pit"])
         assert 0.4 < pit.mean() < 0.6 and np.histogram(pit, bins=5, range=(0, 1))[0].min() > 50
+    for key in ("gain_dB", "C.n_c"):
+        h, t = honest["quantities"][key], tight["quantities"][key]
+        assert abs(h["coverage95"] - 0.95) < 0.04 and 0.85 < h["pull_std"] < 1.15
+        assert t["coverage95"] < 0.75 and t["pull_std"] > 2
+    assert coverage.flagged(honest) == [] and coverage.flagged(tight) == ["C.n_c", "gain_dB"]
 
 
 @pytest.mark.workflow
@@ -44,10 +52,17 @@ def test_snakemake_coverage_quick(tmp_path):
     assert pulls["n"] >= 100 and abs(pulls["mean"]) < 0.4 and 0.7 < pulls["std"] < 1.3 and pulls["max_abs"] < 3.5
     assert (repo / "results" / "figures" / "figS6_closure.png").stat().st_size > 1000
     summary = json.loads((repo / "results" / "coverage" / "summary.json").read_text())
-    assert summary["n_replicas"] == 3 and summary["runtime_s"]["mean"] > 0
+    assert summary["n_replicas"] == 4 and summary["n_mcmc_replicas"] == 2
+    assert summary["runtime_s"]["with_mcmc"]["mean"] > summary["runtime_s"]["without_mcmc"]["mean"] > 0
     for key in coverage.QUANTITIES:
-        r = summary["C"][key]
-        assert 0 <= r["coverage68"] <= r["coverage95"] <= 1 and len(r["pit"]) == 3
-        assert r["coverage95"] >= 0.6, (key, r)  # 3 replicas: a 95 % interval missing 2 of 3 means broken errors
+        r = summary["datasets"]["C"][key]
+        assert 0 <= r["coverage68"] <= r["coverage95"] <= 1 and len(r["pit"]) == 2
+        assert r["coverage95"] >= 0.5, (key, r)  # 2 replicas: a 95 % interval missing both means broken errors
+    q = summary["quantities"]
+    assert len(q) >= 100 and all(r["n"] == 4 for r in q.values())
+    assert {"gain_dB", "C.Xplus_BAE", "C.probe_imbalance", "D.n_c", "B1.G_minus"} <= set(q)
+    # 4 replicas x ~110 quantities: the pooled 95 % coverage of honest errors is ~0.95 (0.85 is far out)
+    assert np.mean([r["coverage95"] for r in q.values()]) > 0.85
     assert (repo / "results" / "figures" / "figS7_coverage.png").stat().st_size > 1000
-    assert "| C | duan |" in (repo / "results" / "coverage" / "summary.md").read_text()
+    text = (repo / "results" / "coverage" / "summary.md").read_text()
+    assert "| C | duan |" in text and "| C.probe_imbalance |" in text

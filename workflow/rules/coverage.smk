@@ -3,10 +3,12 @@
 # it reads the simulator's truth (coverage.truth); the analysis inside each replica does not.
 
 COVERAGE_SEEDS = [config["coverage"]["first_seed"] + i for i in range(config["coverage"]["n_replicas"])]
+# the first n_mcmc_replicas replicas also run the MCMC and the verdict (the costly part)
+MCMC_SEEDS = set(COVERAGE_SEEDS[: config["coverage"]["n_mcmc_replicas"]])
 
 
 rule coverage_replica:
-    """Simulate one replica of the truth and run the whole inference on it (steps 02-08)."""
+    """Simulate one replica of the truth and run the inference on it (steps 02-05, 07; with MCMC also 06, 08)."""
     input:
         truth=config["coverage"]["truth"],
     output:
@@ -15,6 +17,7 @@ rule coverage_replica:
     params:
         config=lambda wildcards: json.dumps(config, sort_keys=True),
         out=lambda wildcards, output: str(Path(output.estimate).parent),
+        mcmc=lambda wildcards: "" if int(wildcards.seed) in MCMC_SEEDS else "--no-mcmc",
     wildcard_constraints:
         seed=r"\d+",
     threads: 2
@@ -27,11 +30,11 @@ rule coverage_replica:
         ENVIRONMENT
     shell:
         "python -m entangled_drums.coverage --truth {input.truth:q} --seed {wildcards.seed} --config {params.config:q} "
-        "--out {params.out:q} --processes {threads} > {log:q} 2>&1"
+        "--out {params.out:q} --processes {threads} {params.mcmc} > {log:q} 2>&1"
 
 
 rule coverage:
-    """Coverage of the 68/95 % intervals, bias and PIT over all replicas (Fig. S7, table)."""
+    """Coverage of the 68/95 % intervals, bias and PIT over all replicas (Fig. S7, tables)."""
     input:
         notebook="notebooks/09_coverage.py",
         estimates=expand(results("coverage", "replicas", "seed{seed}", "estimate.json"), seed=COVERAGE_SEEDS),
