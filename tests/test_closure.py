@@ -74,23 +74,22 @@ def test_archived_data_every_quantity_within_2_sigma(archived):
 
 
 def test_archived_data_probe_readout_closes(archived):
-    """The probe readout of C and D (10 quantities): at most one beyond 2 sigma (D's imbalance and
-    correction sit at ~2 sigma on the archive: the noise alone moves D's imbalance by -1.5 sigma
-    with the true pump parameters), none beyond 3."""
+    """The probe readout of C and D (10 quantities), each within 2 sigma. (Before the line-shape fit
+    took the shared background's correlation and the phase drift into account, D's imbalance and
+    correction sat at -2 sigma here, and 100 replicas showed why: their errors were ~2.5x too small.)"""
     rows = [r for r in archived if _is_probe(r)]
     assert len(rows) == 10
-    assert len(_failures(rows)) <= 1, _failures(rows)
-    assert not _failures(rows, bound=3.0)
-    assert not _failures(rows, {"C.Xplus_BAE", "D.Xplus_BAE", "C.duan_probe_lsq", "D.duan_probe_lsq"})
+    assert not _failures(rows)
 
 
 def test_b1_linearised_errors_at_the_stability_edge(archived):
-    """B1 (Delta = -19.4 kHz) sits at the edge of stability, where the posterior is far from Gaussian.
+    """B1 (Delta = -19.4 kHz) sits near the edge of stability.
 
-    Its derived quantities and baths close; the couplings and detunings, strongly correlated
-    along the direction that keeps the distance to the instability fixed, are off by up to
-    ~3 of their *linearised* sigmas. Kept as a check that nothing is worse than that; the
-    MCMC step is where B1's errors should become honest.
+    On the archive its derived quantities and baths close; the couplings and detunings, ~0.9
+    correlated along the direction that keeps the distance to the instability fixed, sit
+    together at ~2.7 sigma: one fluctuation of one direction, not four. Over many replicas
+    their linearised errors are honest, even slightly conservative (pull width ~0.8, see the
+    coverage study, `snakemake coverage`). Kept as a check that nothing is worse than that.
     """
     rows = [r for r in archived if r[0].startswith("B1.")]
     assert not _failures(rows, {r[0] for r in rows if r[0].split(".")[1] in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan")})
