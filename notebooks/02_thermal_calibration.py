@@ -20,8 +20,9 @@
 # thermal motion into the cavity. The tone is weak (4G²/κ ≪ γ), so it does not cool the drum,
 # and the sideband's area (W) is proportional to the drum's occupation. The fridge temperature is
 # swept. Above ~20 mK the drums follow the fridge, with the Bose occupation at the drum
-# frequency. A weighted straight line through those points (T ≥ `thermal_T_min`) gives the
-# area per phonon. The area at base temperature, divided by it, is the base occupation (paper:
+# frequency. A weighted straight line through those points (T ≥ `thermal_T_min`, 70 mK: well
+# above the saturation, whose tail still lifts the occupation ~0.5 % above the fridge's at
+# 50 mK and biased n1 by −0.6σ in the coverage study) gives the area per phonon. The area at base temperature, divided by it, is the base occupation (paper:
 # 41 and 30).
 #
 # **Why.** The base occupations fix the collective thermal variance ⟨X+²⟩ᵀ = (n1 + n2)/2 + ½
