@@ -2,9 +2,10 @@
 
 A fit minimises ``sum r_data^2 + |L^-1 (x_p - mu)|^2``: the data residuals of the averaged
 traces (``(y - m) sqrt(N) / m``, the Gaussian limit of Gamma(N, m/N)) and the Gaussian prior of
-the parameters ``x_p`` constrained by calibrations (covariance ``L L^T``; independent priors
-are its diagonal, calibrated quantities that share one fit, e.g. gain and n_add, a block). The covariance is ``(J^T J)^-1`` at the optimum,
-inflated by the data's reduced chi^2 when that exceeds 1 (stated in every result).
+the parameters ``x_p`` constrained by calibrations (covariance ``L L^T``: independent priors
+on its diagonal, calibrated quantities from one fit, e.g. gain and n_add, as a block). The
+covariance is ``(J^T J)^-1`` at the optimum, inflated by the data's reduced chi^2 when that
+exceeds 1 (stated in every result).
 """
 
 from dataclasses import dataclass, field
@@ -72,9 +73,11 @@ def prior_terms(priors, names):
             mu += list(np.atleast_1d(np.asarray(mean, dtype=float)))
             blocks.append(np.asarray(spread, dtype=float).reshape(len(key), len(key)))
         else:
+            if not float(spread) > 0:
+                raise FitError(f"invalid prior on {key}: sigma = {spread} is not positive")
             keys.append(key)
             mu.append(float(mean))
-            blocks.append(np.array([[float(spread) ** 2]]) if float(spread) > 0 else np.array([[-1.0]]))
+            blocks.append(np.array([[float(spread) ** 2]]))
     n = len(keys)
     cov = np.zeros((n, n))
     k = 0
@@ -87,7 +90,7 @@ def prior_terms(priors, names):
     except np.linalg.LinAlgError:
         W = None
     if W is None or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(W)):
-        raise FitError("invalid prior (non-finite mean, or sigma/covariance not positive)")
+        raise FitError("invalid prior (non-finite mean, or a covariance that is not positive definite)")
     return np.array([names.index(n) for n in keys], dtype=int), mu, W
 
 

@@ -1,0 +1,64 @@
+"""Least-squares machinery: correlated priors, generalised least squares, the probe traces' whitening."""
+
+import numpy as np
+import pytest
+
+from entangled_drums import fitting, probes
+
+
+def test_a_correlated_prior_block_is_the_posterior_when_the_data_say_nothing():
+    mean, cov = np.array([66.0, 19.0]), np.array([[0.005, -0.02], [-0.02, 0.09]])  # ~ -0.94 correlated
+    result = fitting.fit(lambda x: np.zeros(3), [65.0, 20.0], ["gain_dB", "n_add"], {("gain_dB", "n_add"): (mean, cov)})
+    np.testing.assert_allclose(result.x, mean, atol=1e-6)
+    np.testing.assert_allclose(result.cov, cov, rtol=1e-6)
+    # the same variances as independent priors lose the correlation
+    loose = fitting.fit(lambda x: np.zeros(3), [65.0, 20.0], ["gain_dB", "n_add"],
+                        {"gain_dB": (66.0, np.sqrt(0.005)), "n_add": (19.0, 0.3)})
+    assert abs(loose.cov[0, 1]) < 1e-9
+
+
+def test_a_correlated_prior_constrains_a_combination_the_data_measure():
+    """Data fix x0 + x1 = 3; the prior's anticorrelation decides how much each may move."""
+    data = lambda x: np.array([(x[0] + x[1] - 3.0) / 1e-3])
+    cov = np.array([[1.0, -0.9], [-0.9, 1.0]])
+    result = fitting.fit(data, [0.0, 0.0], ["a", "b"], {("a", "b"): ([1.0, 1.0], cov)})
+    # a + b and a - b are independent under this prior, so a - b keeps its prior variance 2 (1 + 0.9)
+    d = np.array([1.0, -1.0])
+    assert d @ result.cov @ d == pytest.approx(2 * 1.9, rel=1e-3)
+    assert result.x.sum() == pytest.approx(3.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("prior", [{"a": (0.0, 0.0)}, {"a": (np.nan, 1.0)}, {("a", "b"): ([0, 0], [[1, 2], [2, 1]])}])
+def test_an_invalid_prior_is_refused(prior):
+    with pytest.raises(fitting.FitError, match="invalid prior"):
+        fitting.prior_terms(prior, ["a", "b"])
+
+
+def test_generalised_least_squares():
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 1, 8)
+    sigma = 0.1 + x
+    y = 2 * x + 1 + sigma * rng.standard_normal(8)
+    p_line, cov_line, chi2_line = fitting.weighted_line(x, y, sigma)
+    p, cov, chi2 = fitting.generalised_least_squares(np.column_stack([x, np.ones_like(x)]), y, np.diag(sigma**2))
+    np.testing.assert_allclose(p, p_line)
+    np.testing.assert_allclose(cov, cov_line)
+    # a common offset shared by all points (covariance s^2 11^T) moves the intercept, not the slope
+    C = np.diag(sigma**2) + 0.5**2
+    p_c, cov_c, _ = fitting.generalised_least_squares(np.column_stack([x, np.ones_like(x)]), y + 0.7, C)
+    p_0, _, _ = fitting.generalised_least_squares(np.column_stack([x, np.ones_like(x)]), y, C)
+    assert p_c[0] == pytest.approx(p_0[0]) and p_c[1] == pytest.approx(p_0[1] + 0.7)
+    assert cov_c[1, 1] > 0.5**2 * 0.99  # the shared offset's variance is in the intercept's error
+
+
+def test_probe_whitener_undoes_the_shared_background():
+    rng = np.random.default_rng(5)
+    n_bins, n_traces = 40, 12
+    traces = [{"sigma_probe": 1 + rng.random(n_bins), "sigma_background": 0.5 + rng.random(n_bins)} for _ in range(n_traces)]
+    sb = traces[0]["sigma_background"]
+    for t in traces[1:]:
+        t["sigma_background"] = sb
+    W = probes.whitener(traces)
+    for k in (0, 17, 39):
+        C = np.diag([t["sigma_probe"][k] ** 2 for t in traces]) + sb[k] ** 2
+        np.testing.assert_allclose(W[k] @ C @ W[k].T, np.eye(n_traces), atol=1e-12)
