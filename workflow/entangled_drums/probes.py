@@ -6,8 +6,9 @@
 2. Its area over the recorded windows, summed bin by bin (the background is the baseline).
 3. The probe imbalance ``r = g-/g+`` and the phase offset (true quadrature angle = setpoint +
    offset) from a joint least-squares fit of the subtracted line shapes with the model at the
-   pump fit's parameters, residuals whitened with the shared background's covariance. ``g-`` is the red probe's calibrated coupling (it "stays constant"
-   with the pumps on); ``g+ = g-/r``.
+   pump fit's parameters, averaged over the phase drift within a trace, residuals whitened
+   with the shared background's covariance. ``g-`` is the red probe's calibrated coupling (it
+   "stays constant" with the pumps on); ``g+ = g-/r``.
 4. ``<(X+^phi)^2> = F(phi) A / (s P_red)``, where ``s P_red`` is the probe calibration's area
    per unit variance and ``F = V_model k_model / A_model`` is the model's factor for what the
    window area misses: the imbalance (the paper's ~18 %) and the tails outside the recorded
