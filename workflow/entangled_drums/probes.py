@@ -202,12 +202,11 @@ def fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, start=(
 
 def phase_curve(setpoints_deg, values, covariance):
     """Generalised least-squares fit of ``a + b cos 2phi + c sin 2phi`` to points with covariance
-    ``covariance`` (n x n; a 1-d array is taken as sigmas): (coefficients, covariance inflated by
-    the reduced chi^2 when that exceeds 1, chi^2, dof)."""
+    ``covariance`` (n x n): (coefficients, covariance inflated by the reduced chi^2 when that
+    exceeds 1, chi^2, dof)."""
     phi = np.radians(np.asarray(setpoints_deg, dtype=float))
     A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
-    C = np.asarray(covariance, dtype=float)
-    coef, cov, chi2 = generalised_least_squares(A, values, np.diag(C**2) if C.ndim == 1 else C)
+    coef, cov, chi2 = generalised_least_squares(A, values, covariance)
     return coef, cov, chi2, phi.size - 3
 
 

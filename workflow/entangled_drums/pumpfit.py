@@ -11,7 +11,7 @@ import numpy as np
 
 from . import drive, instrument
 from .calibration import tone
-from .fitting import fit, propagate_many
+from .fitting import fit, prior_terms, propagate_many
 from .model import Params, UnstableSystemError, collective_variances, drift_matrix, optimal_phase, steady_state
 from .spectra import pump_spectrum
 
@@ -48,14 +48,6 @@ def priors(ds, i, device, sideband, settings):
     }
 
 
-def prior_means(prior):
-    """{name: mean} of a priors dict (correlated blocks unpacked)."""
-    out = {}
-    for key, (mean, _) in prior.items():
-        out.update(zip(key, mean) if isinstance(key, tuple) else [(key, mean)])
-    return out
-
-
 def params_from(x, device, sideband):
     """Model ``Params`` from a fit vector ``x`` (order :data:`NAMES`)."""
     n_c, n_m1, n_m2, Gm, Gp, dm, dp, rho = x[:8]
@@ -85,9 +77,9 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
     root_n = np.sqrt(float(ds["n_averages"].values[i]))
     prior = priors(ds, i, device, sideband, settings)
     start = dict(start or {})
-    means = prior_means(prior)
-    x0 = np.array([start.get("n_c", 0.3), start.get("n_m1", 80.0), start.get("n_m2", 60.0)]
-                  + [means[n] for n in NAMES[3:]])
+    x0 = np.array([start.get("n_c", 0.3), start.get("n_m1", 80.0), start.get("n_m2", 60.0)] + [0.0] * (len(NAMES) - 3))
+    idx, means, _ = prior_terms(prior, NAMES)  # every parameter but the baths starts at its prior mean
+    x0[idx] = means
 
     def residuals(x):
         try:

@@ -177,7 +177,8 @@ def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", 
 
 @contextmanager
 def _exclusive(backend_path, label, seed):
-    """Hold an exclusive lock on ``<checkpoint>.lock`` (released when the process ends, however it ends).
+    """Hold an exclusive lock on ``<checkpoint>.lock`` while the block runs (closing the file, or the
+    process ending however it ends, releases it).
 
     A run killed hard (SIGKILL) can leave its worker processes sampling on; a second run of the
     same chain waits for them instead of writing the same checkpoint, then resumes from theirs.
@@ -193,10 +194,7 @@ def _exclusive(backend_path, label, seed):
             fcntl.flock(handle, fcntl.LOCK_EX)
         except OSError:  # a file system without locks: go on unlocked
             pass
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 def _run(log_prob, x_best, cov, settings, seed, backend_path, label, progress, loaded):
