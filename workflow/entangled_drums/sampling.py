@@ -23,18 +23,18 @@ import os
 import signal
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import emcee
 import numpy as np
 
-from . import pumpfit
-from ._kernels import gamma_log_likelihood
+from . import _kernels, diagnostics, posterior, pumpfit, reparam
 from .fitting import prior_terms
+from .linear import MAX_EIGENBASIS_CONDITION
 from .model import UnstableSystemError
 from .spectra import pump_spectrum
-from .units import PLANCK_H, db_to_linear
+from .units import PLANCK_H, db_to_linear, to_internal
 
 #: Upper limits of the flat bath priors (quanta): far above anything physical here.
 BATH_LIMITS = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
@@ -45,7 +45,13 @@ class ConvergenceError(RuntimeError):
 
 
 class LogPosterior:
-    """Callable ``log p(theta | data)`` for one pump trace (picklable, for multiprocessing)."""
+    """``log p(x | data)`` of one pump trace in the physical fit parameters (picklable).
+
+    Called with one fit vector ``x`` (10,) it returns a float; with ``(k, 10)`` rows it returns
+    ``(k,)``, the likelihood of all rows in one compiled loop
+    (:func:`entangled_drums._kernels.pump_log_likelihood_batch`): emcee's ``vectorize=True``.
+    The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
+    """
 
     def __init__(self, f, psd, n_avg, device, sideband, priors):
         self.f, self.psd, self.n_avg = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_avg)
@@ -54,58 +60,150 @@ class LogPosterior:
         names = pumpfit.NAMES
         self.idx, self.mu, self.W = prior_terms(priors, names)
         self.bath = [names.index(n) for n in BATH_LIMITS]
-        self.limit = list(BATH_LIMITS.values())
+        self.limit = np.array(list(BATH_LIMITS.values()))
+        self.constants = (to_internal(0.5 * (sideband["f2"] - sideband["f1"])), to_internal(float(device["kappa"])),
+                          to_internal(float(device["kappa_out"])), to_internal(float(device["gamma1"])),
+                          to_internal(float(device["gamma2"])))
 
-    def log_prior(self, x):
-        """Flat positive priors on the baths (below :data:`BATH_LIMITS`), Gaussian calibration priors."""
-        for k, limit in zip(self.bath, self.limit):
-            if not 0.0 <= x[k] <= limit:
-                return -np.inf
-        z = self.W @ (x[self.idx] - self.mu)
-        return -0.5 * float(z @ z)
+    def log_prior(self, X):
+        """Flat priors on the baths in ``[0, limit]`` (:data:`BATH_LIMITS`), Gaussian calibration priors: shape ``X.shape[:-1]``."""
+        X = np.asarray(X, dtype=float)
+        baths = X[..., self.bath]
+        inside = np.all((baths >= 0.0) & (baths <= self.limit), axis=-1)
+        z = (X[..., self.idx] - self.mu) @ self.W.T
+        return np.where(inside, -0.5 * np.sum(z * z, axis=-1), -np.inf)
 
-    def __call__(self, x):
-        """Log posterior at fit vector ``x`` (order :data:`pumpfit.NAMES`); the expected PSD is
-        ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`, fused with the likelihood."""
-        lp = self.log_prior(x)
-        if not np.isfinite(lp):
-            return -np.inf
+    def __call__(self, X):
+        X = np.asarray(X, dtype=float)
+        rows = np.atleast_2d(X)
+        lp = self.log_prior(rows)
+        active = np.isfinite(lp)
+        omega, kappa, kappa_out, g1, g2 = self.constants
+        ll, status = _kernels.pump_log_likelihood_batch(
+            np.ascontiguousarray(rows), active, self.f, self.offset, self.psd, self.n_avg, omega, kappa, kappa_out,
+            g1, g2, PLANCK_H, MAX_EIGENBASIS_CONDITION)
+        for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
+            ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method
+        out = lp + ll
+        return float(out[0]) if X.ndim == 1 else out
+
+    def _direct(self, x):
+        """Log-likelihood of one row through :func:`pump_spectrum` (handles ill-conditioned eigenbases)."""
         try:
             S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset)
         except UnstableSystemError:
             return -np.inf
         scale = db_to_linear(x[8]) * PLANCK_H
-        return lp + float(gamma_log_likelihood(self.psd, S, self.f, scale, x[9] + 0.5, self.n_avg))
+        return float(_kernels.gamma_log_likelihood(self.psd, S, self.f, scale, x[9] + 0.5, self.n_avg))
+
+
+class InCoordinates:
+    """The same posterior as a density in sampling coordinates ``z`` (:mod:`entangled_drums.reparam`):
+    ``log p(x(z)) + log |det dx/dz|``. Rows ``(k, 10)`` in, ``(k,)`` out."""
+
+    def __init__(self, log_posterior, coordinates):
+        self.log_posterior, self.coordinates = log_posterior, coordinates
+
+    def __call__(self, Z):
+        X, log_jac = self.coordinates.to_physical(Z)
+        out = np.full(np.shape(log_jac), -np.inf)
+        ok = np.isfinite(log_jac)
+        if np.any(ok):
+            out[ok] = self.log_posterior(X[ok]) + log_jac[ok]
+        return out
+
+
+class Identity:
+    """Sampling in the physical parameters themselves (the previous method, kept for comparison)."""
+
+    names = pumpfit.NAMES
+
+    def to_physical(self, z):
+        z = np.asarray(z, dtype=float)
+        return z, np.zeros(z.shape[:-1])
+
+    def from_physical(self, x):
+        return np.asarray(x, dtype=float)
+
+    def jacobian(self, x):
+        return np.eye(np.size(x))
 
 
 @dataclass
 class RunResult:
-    """One converged run: thinned post-burn-in samples and diagnostics."""
+    """One converged run of one ensemble: the whole chain and its diagnostics."""
 
     seed: int
-    samples: np.ndarray  #: (n_samples, n_params), thinned, burn-in discarded
-    tau: np.ndarray  #: integrated autocorrelation time per parameter (steps)
-    steps: int
-    n_walkers: int
+    chain: np.ndarray  #: (steps, walkers, n_params), burn-in included
+    log_prob: np.ndarray  #: (steps, walkers)
+    tau: np.ndarray  #: integrated autocorrelation time per parameter over the whole run (steps)
+    tau_half: np.ndarray  #: the same over the first half of the run
     acceptance: float
     burn: int
     thin: int
 
     @property
+    def steps(self):
+        return int(self.chain.shape[0])
+
+    @property
+    def n_walkers(self):
+        return int(self.chain.shape[1])
+
+    @property
+    def kept(self):
+        """Thinned post-burn-in chain, (n_kept, walkers, n_params)."""
+        return self.chain[self.burn::self.thin]
+
+    @property
+    def samples(self):
+        """Thinned post-burn-in samples, flattened step-major: (n_kept * walkers, n_params)."""
+        return self.kept.reshape(-1, self.chain.shape[2])
+
+    @property
     def effective_samples(self):
-        """``steps * walkers / max tau`` after burn-in."""
+        """``(steps - burn) * walkers / max tau``: emcee's estimate of independent samples."""
         return float((self.steps - self.burn) * self.n_walkers / self.tau.max())
 
+    def in_physical(self, coordinates):
+        """This run with its chain mapped to physical parameters and its log probability to the
+        physical density's (the sampling density less the log Jacobian)."""
+        chain, log_jac = coordinates.to_physical(self.chain)
+        return replace(self, chain=chain, log_prob=self.log_prob - log_jac)
 
-def initial_walkers(x_best, cov, n_walkers, rng, log_prob):
-    """Walkers in a small Gaussian ball around the best fit, each with finite posterior."""
-    scale = np.sqrt(np.diag(cov))
-    walkers = []
-    while len(walkers) < n_walkers:
-        trial = x_best + 0.1 * scale * rng.standard_normal(x_best.size)
-        if np.isfinite(log_prob(trial)):
-            walkers.append(trial)
-    return np.array(walkers)
+
+def initial_walkers(z_best, cov, n_walkers, rng, log_prob, start="posterior"):
+    """Starting positions of the walkers, each with finite posterior.
+
+    ``start="posterior"``: sampling-importance resampling of the Gaussian (Laplace)
+    approximation ``N(z_best, cov)``: ``40 n_walkers`` draws, weighted by posterior / Gaussian,
+    ``n_walkers`` of them kept without replacement. The walkers start spread like the
+    posterior, so burn-in is short and the first tau estimates are not those of a shrinking ball.
+    ``start="ball"``: the previous method, a ball of 0.1 sigma around ``z_best``.
+    ``log_prob`` takes rows ``(k, n)`` (vectorised).
+    """
+    z_best, cov = np.asarray(z_best, dtype=float), np.asarray(cov, dtype=float)
+    if start == "ball":
+        scale = np.sqrt(np.diag(cov))
+        walkers = []
+        while len(walkers) < n_walkers:
+            trial = z_best + 0.1 * scale * rng.standard_normal(z_best.size)
+            if np.isfinite(log_prob(trial[None])[0]):
+                walkers.append(trial)
+        return np.array(walkers)
+    L = np.linalg.cholesky(cov)
+    u = rng.standard_normal((40 * n_walkers, z_best.size))
+    draws = z_best + u @ L.T
+    log_w = log_prob(draws) + 0.5 * np.sum(u * u, axis=1)
+    ok = np.isfinite(log_w)
+    if ok.sum() < n_walkers:
+        raise ConvergenceError(f"only {ok.sum()} of {len(draws)} starting draws have a finite posterior "
+                               f"(need {n_walkers} walkers): the least-squares start lies outside the posterior")
+    w = np.zeros(len(draws))
+    w[ok] = np.exp(log_w[ok] - log_w[ok].max())
+    w = np.maximum(w, 1e-300 * ok)  # every finite draw stays eligible
+    pick = rng.choice(len(draws), size=n_walkers, replace=False, p=w / w.sum())
+    return draws[np.sort(pick)]
 
 
 def _save_checkpoint(path, chain, log_prob, accepted, state):
@@ -158,9 +256,13 @@ def _load_checkpoint(path, n_walkers, ndim):
     return chain, log_prob, accepted, emcee.State(chain[-1], log_prob=log_prob[-1], random_state=rng)
 
 
-def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", progress=False):
+def run(log_prob, z_best, cov, settings, seed, backend_path=None, label="mcmc", progress=False, start="posterior",
+        vectorize=True):
     """Run (or resume) one ensemble until converged; returns :class:`RunResult`.
 
+    ``log_prob``: log density of rows ``(k, n)`` (``vectorize=True``, emcee evaluates each
+    half-ensemble in one call) or of one vector. ``z_best``, ``cov``: the Laplace approximation
+    the walkers start from (:func:`initial_walkers`, ``start``).
     ``settings``: ``n_walkers``, ``max_steps``, ``check_every``, ``n_tau``, ``tau_rtol``.
     ``backend_path``: checkpoint file (emcee HDF5 backend layout, ``.h5``) written atomically
     after every ``check_every`` steps; an existing checkpoint of the same shape is resumed, and
@@ -168,11 +270,12 @@ def run(log_prob, x_best, cov, settings, seed, backend_path=None, label="mcmc", 
     checkpoint). Sampling itself runs in memory (see :func:`_save_checkpoint`). One process at a
     time works on a checkpoint (:func:`_exclusive`).
     """
+    args = (log_prob, z_best, cov, settings, seed, backend_path, label, progress, start, vectorize)
     if backend_path is None:
-        return _run(log_prob, x_best, cov, settings, seed, None, label, progress, None)
+        return _run(*args, None)
     with _exclusive(backend_path, label, seed):
-        loaded = _load_checkpoint(backend_path, int(settings["n_walkers"]), np.asarray(x_best).size)
-        return _run(log_prob, x_best, cov, settings, seed, backend_path, label, progress, loaded)
+        loaded = _load_checkpoint(backend_path, int(settings["n_walkers"]), np.asarray(z_best).size)
+        return _run(*args, loaded)
 
 
 @contextmanager
@@ -197,71 +300,56 @@ def _exclusive(backend_path, label, seed):
         yield
 
 
-def _run(log_prob, x_best, cov, settings, seed, backend_path, label, progress, loaded):
+def _run(log_prob, z_best, cov, settings, seed, backend_path, label, progress, start, vectorize, loaded):
     """:func:`run` after the checkpoint (if any) has been locked and read."""
     n_walkers, max_steps = int(settings["n_walkers"]), int(settings["max_steps"])
     check_every, n_tau = int(settings["check_every"]), float(settings["n_tau"])
     tau_rtol = float(settings["tau_rtol"])
-    ndim = np.asarray(x_best).size
-    # differential-evolution moves mix far better here than the default stretch move
-    # (measured on data set C: max tau ~130 vs ~520 steps)
+    ndim = np.asarray(z_best).size
+    # differential-evolution moves: affine invariant, and they mix far better here than the
+    # default stretch move (measured on data set C: max tau ~130 vs ~520 steps)
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
     if loaded is None:
         rng = np.random.default_rng(seed)
-        coords = initial_walkers(np.asarray(x_best), np.asarray(cov), n_walkers, rng, log_prob)
+        batch = log_prob if vectorize else (lambda rows: np.array([log_prob(r) for r in rows]))
+        coords = initial_walkers(z_best, cov, n_walkers, rng, batch, start)
         state = emcee.State(coords, random_state=np.random.RandomState(seed).get_state())
         chain = np.empty((0, n_walkers, ndim))
         logp = np.empty((0, n_walkers))
         accepted = np.zeros(n_walkers)
     else:
         chain, logp, accepted, state = loaded
-    taus = {}  # integrated autocorrelation time at each check, by chain length
     while True:
         done = chain.shape[0]
         if done >= 2 * check_every:
             tau = emcee.autocorr.integrated_time(chain, tol=0)
-            previous = taus.pop(done - check_every, None)  # the previous check's tau (same chain prefix)
-            if previous is None:  # first check after a start or a resume
-                previous = emcee.autocorr.integrated_time(chain[: done - check_every], tol=0)
-            taus[done] = tau
+            tau_half = emcee.autocorr.integrated_time(chain[: done // 2], tol=0)  # stationarity: first half vs all
             long_enough = bool(np.all(np.isfinite(tau)) and np.all(done > n_tau * tau))
-            change = float(np.max(np.abs(previous - tau) / tau))
+            change = float(abs(tau_half.max() - tau.max()) / tau.max())  # of the slowest parameter's tau
             stable = change < tau_rtol
             if long_enough and stable:
                 burn = int(np.ceil(2 * tau.max()))
                 thin = max(1, int(tau.max() / 2))
-                samples = chain[burn::thin].reshape(-1, ndim)
-                return RunResult(seed, samples, tau, done, n_walkers, float(np.mean(accepted / done)), burn, thin)
+                return RunResult(seed, chain, logp, tau, tau_half, float(np.mean(accepted / done)), burn, thin)
             print(f"{label} seed {seed}: {done} steps, max tau = {np.nanmax(tau):.0f} steps, tau changed by "
-                  f"{change:.1%} (need > {n_tau:g} tau and < {tau_rtol:.0%} change)", flush=True)
+                  f"{change:.1%} from the first half (need > {n_tau:g} tau and < {tau_rtol:.0%} change)", flush=True)
             if done >= max_steps:
                 raise ConvergenceError(
                     f"{label} (seed {seed}): not converged within max_steps = {max_steps}: max tau = "
                     f"{np.nanmax(tau):.0f} steps (length {'ok' if long_enough else f'needs {n_tau * np.nanmax(tau):.0f} steps'}"
-                    f", tau estimate {'stable' if stable else f'still changing by {change:.1%} > {tau_rtol:.0%}'}); "
+                    f", tau {'stable' if stable else f'of the whole run differs from its first half by {change:.1%} > {tau_rtol:.0%}'}); "
                     "increase mcmc.max_steps")
         elif done >= max_steps:
             raise ConvergenceError(f"{label} (seed {seed}): max_steps = {max_steps} is below two checks "
                                    f"({2 * check_every} steps); increase mcmc.max_steps")
         steps = min(check_every - done % check_every, max_steps - done)
-        sampler = emcee.EnsembleSampler(n_walkers, ndim, log_prob, moves=moves)
+        sampler = emcee.EnsembleSampler(n_walkers, ndim, log_prob, moves=moves, vectorize=vectorize)
         state = sampler.run_mcmc(state, steps, progress=progress)
         chain = np.concatenate([chain, sampler.get_chain()])
         logp = np.concatenate([logp, sampler.get_log_prob()])
         accepted = accepted + sampler.backend.accepted
         if backend_path is not None:
             _save_checkpoint(backend_path, chain, logp, accepted, state)
-
-
-def gelman_rubin(chains):
-    """Potential scale reduction R-hat of a scalar across independent runs (list of 1-d arrays)."""
-    n = min(len(c) for c in chains)
-    x = np.array([np.asarray(c)[:n] for c in chains])
-    means = x.mean(axis=1)
-    W = x.var(axis=1, ddof=1).mean()
-    B = n * means.var(ddof=1)
-    var = (n - 1) / n * W + B / n
-    return float(np.sqrt(var / W))
 
 
 def derived_samples(samples, device, sideband):
@@ -304,55 +392,88 @@ def _die_with_parent(parent_pid):
 
 
 def _run_one(args):
-    log_prob, x_best, cov, settings, seed, backend_path, label = args
-    return run(log_prob, x_best, cov, settings, seed, backend_path, label)
+    return run(*args)
+
+
+def coordinates_for(prior, kind):
+    """Sampling coordinates: ``"pinned"`` (:class:`reparam.PumpCoordinates`, gain relative to the
+    calibration's) or ``"physical"`` (:class:`Identity`, the previous method)."""
+    if kind == "pinned":
+        return reparam.PumpCoordinates(prior[("gain_dB", "n_add")][0][0])
+    if kind == "physical":
+        return Identity()
+    raise ValueError(f"unknown mcmc.coordinates {kind!r} (pinned or physical)")
 
 
 def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, processes=1):
     """Least-squares start, then independent emcee runs (one per seed in ``settings['seeds']``).
 
-    Returns ``(runs, fit_result, priors)``. Runs execute in ``processes`` worker processes.
-    Chains are checkpointed in ``chain_dir/<label>_seed<seed>.h5`` (emcee's HDF5 layout) so an interrupted run resumes.
+    Returns ``(runs, fit_result, priors)``; the runs' chains are in physical parameters.
+    ``settings['coordinates']`` (default ``"pinned"``) chooses where the walkers move
+    (:func:`coordinates_for`); ``"physical"`` is the previous method as a whole: physical
+    coordinates, a tiny starting ball and one evaluation per walker. Runs execute in
+    ``processes`` worker processes. Chains are checkpointed in
+    ``chain_dir/<label>_seed<seed>.h5`` (emcee's HDF5 layout, sampling coordinates), so an
+    interrupted run resumes.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     label = str(ds["label"].values[i])
     result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
-    log_prob = LogPosterior(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i],
+    kind = settings.get("coordinates", "pinned")
+    coordinates = coordinates_for(prior, kind)
+    log_post = LogPosterior(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i],
                             device, sideband, prior)
+    J = coordinates.jacobian(result.x)
+    z_best, cov = coordinates.from_physical(result.x), J @ result.cov @ J.T
+    previous = kind == "physical"
     jobs = []
     for seed in settings["seeds"]:
         path = None if chain_dir is None else Path(chain_dir) / f"{label}_seed{seed}.h5"
-        jobs.append((log_prob, result.x, result.cov, settings, int(seed), path, f"MCMC {label}"))
+        jobs.append((InCoordinates(log_post, coordinates), z_best, cov, settings, int(seed), path, f"MCMC {label}",
+                     False, "ball" if previous else "posterior", not previous))
     if processes > 1:
         with ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             runs = list(pool.map(_run_one, jobs))
     else:
         runs = [_run_one(job) for job in jobs]
-    return runs, result, prior
+    return [r.in_physical(coordinates) for r in runs], result, prior
 
 
-def posterior_summary(runs, device, sideband, max_derived=4000):
-    """Derived posteriors (pooled over runs), per-run diagnostics and R-hat across runs."""
-    per_run = []
-    for r in runs:
-        step = max(1, len(r.samples) // max_derived)
-        per_run.append(derived_samples(r.samples[::step], device, sideband))
-    pooled = np.concatenate(per_run)
-    keys = ("Xplus", "Pminus", "duan")
-    bounds = (0.5, 0.5, 1.0)
-    out = {key: summarise(pooled[:, k], bound) for k, (key, bound) in enumerate(zip(keys, bounds))}
-    out["rhat"] = {key: gelman_rubin([d[:, k] for d in per_run]) for k, key in enumerate(keys)}
-    out["rhat"].update({f"param:{n}": gelman_rubin([r.samples[:, j] for r in runs]) for j, n in enumerate(pumpfit.NAMES)})
+def posterior_summary(runs, device, sideband, attrs=None):
+    """Posterior of a set of independent runs: ``(summary, derived, idata)``.
+
+    The runs' thinned post-burn-in draws (truncated to the shortest run) give the derived
+    ``<X+^2>, <P-^2>``, Duan and phi_opt at every draw; ``derived`` is their pooled
+    ``(n, 4)`` array. ``summary`` holds their distributions, every parameter's, the ArviZ
+    diagnostics of every quantity (:mod:`entangled_drums.diagnostics`) and per-run figures
+    (acceptance, tau of the whole run and of its first half, effective samples).
+    ``idata``: :mod:`entangled_drums.posterior`'s InferenceData.
+    """
+    n = min(r.kept.shape[0] for r in runs)
+    params = np.stack([r.kept[:n] for r in runs])  # (runs, n, walkers, 10)
+    lp = np.stack([r.log_prob[r.burn::r.thin][:n] for r in runs])
+    derived = derived_samples(params.reshape(-1, params.shape[-1]), device, sideband).reshape(*params.shape[:3], 4)
+    keys, bounds = ("Xplus", "Pminus", "duan"), (0.5, 0.5, 1.0)
+    out = {key: summarise(derived[..., k].ravel(), bound) for k, (key, bound) in enumerate(zip(keys, bounds))}
+    out["diagnostics"] = {key: diagnostics.diagnose(derived[..., k]) for k, key in enumerate(keys)}
+    out["diagnostics"].update({name: diagnostics.diagnose(params[..., j]) for j, name in enumerate(pumpfit.NAMES)})
     out["runs"] = [{"seed": r.seed, "steps": r.steps, "walkers": r.n_walkers, "burn_in": r.burn, "thin": r.thin,
                     "acceptance": r.acceptance, "tau": dict(zip(pumpfit.NAMES, r.tau.tolist())),
+                    "tau_first_half": dict(zip(pumpfit.NAMES, r.tau_half.tolist())),
                     "effective_samples": r.effective_samples} for r in runs]
-    out["parameters"] = {n: summarise(np.concatenate([r.samples[:, j] for r in runs])) for j, n in enumerate(pumpfit.NAMES)}
-    return out, pooled
+    out["parameters"] = {name: summarise(params[..., j].ravel()) for j, name in enumerate(pumpfit.NAMES)}
+    out["n_draws"] = int(derived[..., 0].size)
+    meta = dict(attrs or {}, seeds=[r.seed for r in runs], walkers=runs[0].n_walkers, burn_in=[r.burn for r in runs],
+                thin=[r.thin for r in runs], max_tau=[float(r.tau.max()) for r in runs])
+    idata = posterior.build(params, derived, lp, meta)
+    return out, derived.reshape(-1, 4), idata
 
 
-def check_rhat(summary, rhat_max, label):
-    """Raise :class:`ConvergenceError` if R-hat of a derived quantity exceeds ``rhat_max``."""
-    bad = {k: v for k, v in summary["rhat"].items() if not k.startswith("param:") and not v < rhat_max}
+def check_convergence(summary, settings, label):
+    """Raise :class:`ConvergenceError` unless every quantity has R-hat below ``settings['rhat_max']``
+    (both layouts) and bulk and tail ESS of at least ``settings['min_ess']``."""
+    bad = diagnostics.failures(summary["diagnostics"], float(settings["rhat_max"]), float(settings["min_ess"]))
     if bad:
-        raise ConvergenceError(f"{label}: runs disagree, R-hat {bad} >= {rhat_max}; increase mcmc.max_steps or n_tau")
+        raise ConvergenceError(f"{label}: not converged by ArviZ's diagnostics: " + "; ".join(bad)
+                               + " (increase mcmc.n_tau, or mcmc.max_steps)")

@@ -1,0 +1,56 @@
+"""Posterior draws as ArviZ InferenceData (``results/mcmc/<dataset>_posterior.nc``).
+
+Group ``posterior``: every sampled parameter in physical units (:data:`pumpfit.NAMES`) and the
+derived ``Xplus``, ``Pminus``, ``duan`` (at each draw's optimal phase) and ``phi_opt`` (rad).
+Group ``sample_stats``: ``lp``, the log posterior density in physical units (up to a
+constant). Dimensions ``chain`` (one per independent run, i.e. per seed) and ``draw`` (the
+run's thinned post-burn-in steps, walkers interleaved step-major). Attributes: the seeds,
+walkers, burn-in, thinning and tau of each run, and the sampling coordinates.
+"""
+
+import warnings
+
+import numpy as np
+
+from . import pumpfit
+
+with warnings.catch_warnings():  # ArviZ 0.23 announces its 1.0 refactor on import
+    warnings.simplefilter("ignore", FutureWarning)
+    import arviz as az
+
+DERIVED = ["Xplus", "Pminus", "duan", "phi_opt"]
+UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", "G_plus": "kHz",
+         "delta_minus": "kHz", "delta_plus": "kHz", "g_ratio": "1", "gain_dB": "dB", "n_add": "quanta",
+         "Xplus": "vacuum = 1/2", "Pminus": "vacuum = 1/2", "duan": "separable >= 1", "phi_opt": "rad"}
+
+
+def build(params, derived, log_prob, attrs):
+    """InferenceData from arrays of shape ``(runs, kept steps, walkers, ...)``.
+
+    ``params``: (..., 10) physical parameters; ``derived``: (..., 4) in the order of
+    :data:`DERIVED`; ``log_prob``: (...,) physical log posterior; ``attrs``: JSON-able metadata.
+    """
+    runs, steps, walkers = log_prob.shape
+    flat = lambda a: np.asarray(a).reshape(runs, steps * walkers, *np.shape(a)[3:])  # noqa: E731
+    post = {n: flat(params)[..., j] for j, n in enumerate(pumpfit.NAMES)}
+    post.update({n: flat(derived)[..., j] for j, n in enumerate(DERIVED)})
+    idata = az.from_dict(posterior=post, sample_stats={"lp": flat(log_prob)}, attrs=attrs)
+    for name, unit in UNITS.items():
+        idata.posterior[name].attrs["units"] = unit
+    return idata
+
+
+def write(idata, path):
+    """Write ``idata`` as NetCDF (h5netcdf engine), via a temporary file: no partial file is left."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    idata.to_netcdf(str(tmp), engine="h5netcdf")
+    tmp.replace(path)
+
+
+def read(path):
+    """InferenceData from a file written by :func:`write`."""
+    return az.from_netcdf(str(path), engine="h5netcdf")
