@@ -19,13 +19,19 @@
 # **What this step does.** It samples the posterior of the pump-spectrum model for one data set
 # with emcee. The likelihood is the exact law of the averaged traces (Gamma). The three baths
 # have flat, positive priors. Every calibrated quantity (G±, detunings, g1/g2, gain, added
-# noise) has the same Gaussian prior as in the least-squares fit. Independent ensembles, one per
-# seed in `config.yaml` (`mcmc`), start near the least-squares optimum. Each runs until it is
-# longer than n_tau autocorrelation times for every parameter. Then 2τ are discarded, and the
-# runs must agree (R-hat). A run that does not converge within its budget stops the workflow,
-# and no numbers are written. From the posterior samples the step computes ⟨X+²⟩, ⟨P−²⟩ and the
-# Duan quantity at each sample's optimal phase. It reports the most likely value, the error,
-# the intervals, and P(⟨P−²⟩ < ½).
+# noise) has the same Gaussian prior as in the least-squares fit. The walkers move in the
+# coordinates the spectrum pins (`reparam.py`: the output-referred levels g·n_c, log g·n_m1,
+# log g·n_m2 and g·(n_add + ½), the Bogoliubov coupling G = √(G−² − G+²) and the squeezing r),
+# where the posterior is close to Gaussian; the Jacobian of the map is part of the density, so
+# the posterior in physical units is the stated one. Independent ensembles, one per seed in
+# `config.yaml` (`mcmc`), start spread like the Laplace approximation of the posterior. Each runs
+# until it is longer than n_tau autocorrelation times and its τ agrees with that of its first
+# half. Then 2τ are discarded, and ArviZ's rank-normalised split R-hat across the runs and the
+# bulk and tail effective sample sizes of every quantity must pass. A run that does not converge
+# stops the workflow, and no numbers are written. From the posterior samples the step computes
+# ⟨X+²⟩, ⟨P−²⟩ and the Duan quantity at each sample's optimal phase. It reports the most likely
+# value, the error, the intervals, and P(⟨P−²⟩ < ½), and writes every draw as ArviZ
+# InferenceData (`<dataset>_posterior.nc`, one chain per run).
 #
 # **Why.** The paper's "Bayesian Monte Carlo" gives ⟨P−²⟩ ≈ 0.42 ± 0.08 with P(⟨P−²⟩ < ½) ≈ 96 %
 # for data set C. Together with the probes' ⟨X+²⟩, this is the entanglement verdict.
@@ -40,6 +46,7 @@ sideband_json = "results/calibration/sideband.json"
 chain_dir = "results/mcmc/chains"
 output_json = "results/mcmc/C.json"
 samples_npy = "results/mcmc/C_samples.npy"
+posterior_nc = "results/mcmc/C_posterior.nc"
 figure_dir = "results/figures"
 processes = 1
 
@@ -50,7 +57,7 @@ import corner
 import matplotlib.pyplot as plt
 import numpy as np
 
-from entangled_drums import jsonio, pumpfit, rawdata, sampling
+from entangled_drums import jsonio, posterior, pumpfit, rawdata, sampling
 from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, use_style
 
@@ -62,24 +69,27 @@ sideband = jsonio.load(sideband_json)
 ds = rawdata.load(Path(raw_dir) / f"pump_{dataset}.nc")
 i = [str(v) for v in ds["label"].values].index(dataset)
 runs, lsq, prior = sampling.sample_trace(ds, i, device, sideband, fits, mcmc, chain_dir, int(processes))
-summary, pooled = sampling.posterior_summary(runs, device, sideband)
-sampling.check_rhat(summary, float(mcmc["rhat_max"]), f"MCMC of data set {dataset}")
+summary, pooled, idata = sampling.posterior_summary(runs, device, sideband, attrs={"dataset": dataset})
+sampling.check_convergence(summary, mcmc, f"MCMC of data set {dataset}")
 summary["settings"] = mcmc
 summary["dataset"] = dataset
 jsonio.dump(summary, output_json)
 jsonio.save_array(pooled[:, :3], samples_npy)  # <X+^2>, <P-^2>, Duan per posterior sample (for step 08)
+posterior.write(idata, posterior_nc)
 for run in summary["runs"]:
-    print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, max tau = {max(run['tau'].values()):.0f}, "
-          f"acceptance {run['acceptance']:.2f}, effective samples {run['effective_samples']:.0f}")
+    print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, acceptance {run['acceptance']:.2f}, "
+          f"max tau = {max(run['tau'].values()):.0f} (first half {max(run['tau_first_half'].values()):.0f}), "
+          f"effective samples {run['effective_samples']:.0f}")
 for key in ("Xplus", "Pminus", "duan"):
-    s = summary[key]
+    s, d = summary[key], summary["diagnostics"][key]
     print(f"{key}: most likely {s['value']:.3f} ± {s['sigma']:.3f}, 95% [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}], "
-          f"P(< {s['bound']}) = {s['prob_below']:.3f}, R-hat {summary['rhat'][key]:.4f}")
+          f"P(< {s['bound']}) = {s['prob_below']:.4f} ({s['n_samples']} draws); R-hat {d['rhat']:.4f}, "
+          f"ESS bulk {d['ess_bulk']:.0f}, tail {d['ess_tail']:.0f}")
 
 # %% [markdown]
 # ## Fig. S4 — corner plot and chains
 # The three baths and the main nuisance parameters (pooled over runs), and the walkers' traces
-# of the cavity and drum-1 occupations for the first run.
+# of the cavity and drum-1 occupations for the first run, burn-in included (physical units).
 
 # %%
 show = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "gain_dB"]
@@ -89,7 +99,7 @@ fig = corner.corner(samples, labels=show, truths=None, quantiles=[0.16, 0.5, 0.8
                     title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
 fig.suptitle(f"data set {dataset}: posterior ({len(samples)} samples, {len(runs)} runs)", fontsize=9)
 save(fig, Path(figure_dir) / f"figS4_corner_{dataset}")
-chain = sampling.load_chain(Path(chain_dir) / f"{dataset}_seed{runs[0].seed}.h5")[0]
+chain = runs[0].chain
 fig, axes = plt.subplots(2, 1, figsize=(6.4, 3.2), sharex=True)
 for ax, name in zip(axes, ("n_c", "n_m1")):
     ax.plot(chain[:, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")

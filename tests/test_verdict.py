@@ -35,7 +35,7 @@ def separable(tmp_path_factory):
 
     ds = rawdata.load(d / "raw" / "pump_C.nc")
     runs, _, _ = sampling.sample_trace(ds, 0, device, cal["sideband"], fits, QUICK, d / "chains", processes=2)
-    summary, pooled = sampling.posterior_summary(runs, device, cal["sideband"])
+    summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
     rng = np.random.default_rng(CONFIG["verdict"]["seed"])
     duan = verdict.duan_distribution(draws, pooled[:, 1], rng)
     entry = verdict.dataset_entry(probe, lsq["C"], summary, duan, CONFIG["verdict"]["probability"])

@@ -152,7 +152,9 @@ def test_mcmc_posteriors_contain_the_truth(workflow_run):
         for key in ("Xplus", "Pminus", "duan"):
             lo, hi = summary[key]["ci95"]
             assert lo <= truth[name][key] <= hi, (name, key, summary[key], truth[name][key])
-            assert summary["rhat"][key] < summary["settings"]["rhat_max"]
+        for key, d in summary["diagnostics"].items():
+            assert d["rhat"] < summary["settings"]["rhat_max"], (name, key, d)
+            assert min(d["ess_bulk"], d["ess_tail"]) >= summary["settings"]["min_ess"], (name, key, d)
         assert len(summary["runs"]) >= 2
         for run in summary["runs"]:
             assert run["steps"] > summary["settings"]["n_tau"] * max(run["tau"].values())

@@ -64,8 +64,8 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
             settings = dict(config["mcmc"], **config["coverage"].get("mcmc", {}))
             settings["seeds"] = [int(seed) * 10 + k for k in range(len(settings["seeds"]))]
             runs, _, _ = sampling.sample_trace(ds, i, device, cal["sideband"], fits, settings, None, processes)
-            summary, pooled = sampling.posterior_summary(runs, device, cal["sideband"])
-            sampling.check_rhat(summary, float(settings["rhat_max"]), f"replica {seed}, MCMC of {name}")
+            summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
+            sampling.check_convergence(summary, settings, f"replica {seed}, MCMC of {name}")
             result, draws = probes[name]
             duan = verdict.duan_distribution(draws, pooled[:, 1], rng)
             estimate["datasets"][name] = {
