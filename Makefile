@@ -11,14 +11,15 @@ CORES  ?= all
 # Workflow steps call `python`: make it the locked environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all workflow test bench simulate report archive lock clean-results help
+.PHONY: all workflow test bench convergence simulate report archive lock clean-results help
 
 all: workflow
 
 help:
 	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
 	@echo "make test       install (if needed) and run the test suite"
-	@echo "make bench      benchmarks of the model (printed tables)"
+	@echo "make bench      benchmarks of the model and of the MCMC, previous and current sampler side by side (printed tables)"
+	@echo "make convergence  the MCMC on 10 other seed pairs and 5 fresh replicas: docs/convergence/ (~10 min)"
 	@echo "make report     the Snakemake report of the run (results/report.html): figures, captions, headline, provenance"
 	@echo "make archive    deposit archive dist/entangled-drums.tar.gz: code, config, raw data, environment, results, RO-Crate"
 	@echo "make simulate   regenerate the archived synthetic raw data (data/raw) from config/simulation.yaml"
@@ -42,6 +43,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_mcmc.py
+
+# Does the sampler converge on seeds and data it was not tuned on? Writes docs/convergence/.
+convergence: $(STAMP)
+	$(BIN)/python benchmarks/convergence_study.py
 
 # The simulation studies (`snakemake coverage`, `snakemake closure`) are not part of `make`;
 # the report includes them when their outputs exist.
