@@ -88,10 +88,7 @@ def test_archive_is_self_contained_and_reruns(workflow_run, tmp_path):
                 "config/config.yaml", "data/raw/MANIFEST.sha256", "results/headline.json", "results/headline.md",
                 "results/notebooks/07_probe_readout.html", "results/figures/fig4a.pdf", "ro-crate-metadata.json"):
         assert f"entangled-drums/{rel}" in names, rel
-    crate = json.loads((root / "ro-crate-metadata.json").read_text())
-    ids = {e["@id"]: e for e in crate["@graph"]}
-    assert "ComputationalWorkflow" in ids["Snakefile"]["@type"] and ids["#run"]["@type"] == "CreateAction"
-    assert {"@id": "https://w3id.org/ro/wfrun/workflow/0.5"} in ids["./"]["conformsTo"]
+    _check_workflow_run_crate(root)
     # re-run from the unpacked archive: clean results, the first steps for real, the rest planned
     import shutil
 
@@ -100,3 +97,28 @@ def test_archive_is_self_contained_and_reruns(workflow_run, tmp_path):
     assert (root / "results" / "calibration" / "thermal.json").is_file()
     proc = snakemake(root, "--cores", "1", "--dry-run", "--configfile", "config/quick.yaml")
     assert "entanglement_verdict" in proc.stdout
+
+
+def _check_workflow_run_crate(root):
+    """The crate, read back with ro-crate-py, holds the Workflow Run Crate 0.5 profile's required entities."""
+    from rocrate.rocrate import ROCrate
+
+    crate = ROCrate(root)
+    profiles = {e.id for e in crate.root_dataset["conformsTo"]}
+    assert {"https://w3id.org/ro/wfrun/process/0.5", "https://w3id.org/ro/wfrun/workflow/0.5",
+            "https://w3id.org/workflowhub/workflow-ro-crate/1.0"} <= profiles
+    for uri in profiles:  # each profile is a contextual entity of the crate
+        assert crate.get(uri) is not None and "CreativeWork" in crate.get(uri).type, uri
+    workflow = crate.mainEntity
+    assert workflow.id == "Snakefile" and {"File", "SoftwareSourceCode", "ComputationalWorkflow"} <= set(workflow.type)
+    assert workflow["programmingLanguage"]["name"] == "Snakemake"
+    actions = [e for e in crate.get_entities() if e.type == "CreateAction"]
+    assert len(actions) == 1 and actions[0]["instrument"] is workflow
+    inputs = {e.id for e in actions[0]["object"]}
+    outputs = {e.id for e in actions[0]["result"]}
+    assert {"data/raw/pump_C.nc", "data/raw/MANIFEST.sha256", "config/config.yaml"} <= inputs
+    assert {"results/headline.json", "results/mcmc/C_posterior.nc", "results/figures/fig4a.pdf"} <= outputs
+    assert all((root / f).is_file() for f in inputs | outputs)
+    software = {e["name"]: e["version"] for e in workflow["softwareRequirements"]}
+    assert software["emcee"] and software["snakemake"] and software["arviz"] and software["python"]
+    assert "emcee" in json.loads(actions[0]["additionalProperty"]["value"])["versions"]

@@ -5,9 +5,9 @@
 Contents: the code and configuration as git ships them (or, outside git, the repository minus
 ``.venv``, ``.snakemake``, ``results``), the raw data with their manifest, the environment files,
 ``CITATION.cff``, everything under ``results/`` (figures, JSON, executed notebooks, headline,
-report) and ``ro-crate-metadata.json``: a Workflow Run RO-Crate describing the run (the
-Snakefile as the workflow, the raw data as its inputs, the results as its outputs, with the
-headline's provenance). The tarball is deterministic: sorted members, fixed times and owners.
+report) and ``ro-crate-metadata.json``: a Workflow Run RO-Crate 0.5, written with ro-crate-py,
+describing the run (the Snakefile as the workflow, the raw data and config as its inputs, the
+results as its outputs, the software with its versions, the headline's provenance). The tarball is deterministic: sorted members, fixed times and owners.
 """
 
 import argparse
@@ -37,44 +37,61 @@ def source_files(root):
     return sorted(p for p in files if (root / p).is_file() and not set(Path(p).parts) & set(EXCLUDED))
 
 
-def _entity(path, kind="File", **extra):
-    return {"@id": path, "@type": kind, **extra}
+#: The profiles the crate conforms to (Workflow Run Crate 0.5 builds on these).
+PROFILES = {
+    "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
+    "https://w3id.org/ro/wfrun/workflow/0.5": "Workflow Run Crate",
+    "https://w3id.org/workflowhub/workflow-ro-crate/1.0": "Workflow RO-Crate",
+}
 
 
 def ro_crate(results_dir, files):
-    """The Workflow Run RO-Crate metadata (JSON-LD dict) of the run whose outputs are in ``results_dir``."""
+    """The Workflow Run RO-Crate 0.5 metadata (JSON-LD dict) of the run whose outputs are in ``results_dir``.
+
+    Written with ro-crate-py: the Snakefile as the main ``ComputationalWorkflow`` (language
+    Snakemake), every file as a data entity, a ``CreateAction`` whose instrument is the
+    workflow, whose objects are the raw data and config and whose results are the outputs,
+    the software with its versions (``SoftwareApplication``, the workflow's
+    ``softwareRequirements``) and the headline's provenance.
+    """
+    from rocrate.model import ContextEntity
+    from rocrate.rocrate import ROCrate
+
     headline_path = Path(results_dir) / "headline.json"
     provenance = json.loads(headline_path.read_text())["provenance"] if headline_path.is_file() else {}
-    raw = sorted(f for f in files if f.startswith("data/raw/"))
-    outputs = sorted(f for f in files if f.startswith("results/"))
-    action = {
-        "@id": "#run", "@type": "CreateAction", "name": "Run of the entangled-drums workflow",
-        "instrument": {"@id": "Snakefile"}, "object": [{"@id": f} for f in raw],
-        "result": [{"@id": f} for f in outputs if f.endswith((".json", ".md", ".tex", ".pdf", ".png", ".html"))],
-        "additionalProperty": {"@id": "#provenance"},
-    }
+    versions = provenance.get("versions", {})
+    crate = ROCrate(gen_preview=False, version="1.1")  # the RO-Crate version Workflow Run Crate 0.5 is written against
+    crate.name = "entangled-drums: reproduction of Ockeloen-Korppi et al., Nature 556, 478 (2018)"
+    crate.description = ("Raw spectra (synthetic, from the documented simulator truth), calibrations, fits, MCMC, "
+                         "figures and headline numbers; see README.md.")
+    crate.license = "https://spdx.org/licenses/MIT"
+    crate.root_dataset["version"] = __version__
+    crate.root_dataset["datePublished"] = provenance.get("created_utc") or "1970-01-01T00:00:00Z"  # deterministic
+    crate.root_dataset["conformsTo"] = [{"@id": uri} for uri in PROFILES]
+    for uri, name in PROFILES.items():
+        crate.add(ContextEntity(crate, uri, properties={"@type": "CreativeWork", "name": name,
+                                                        "version": uri.rsplit("/", 1)[-1]}))
+    software = [crate.add(ContextEntity(crate, f"#software-{name}", properties={
+        "@type": "SoftwareApplication", "name": name, "version": version,
+        "url": "https://www.python.org/" if name == "python" else f"https://pypi.org/project/{name}/"}))
+        for name, version in sorted(versions.items()) if version and name != "entangled-drums"]
+    workflow = crate.add_workflow(dest_path="Snakefile", main=True, lang="snakemake",
+                                  lang_version=versions.get("snakemake"),
+                                  properties={"name": "entangled-drums Snakemake workflow"})
+    if software:
+        workflow["softwareRequirements"] = software
+    entities = {f: crate.add_file(dest_path=f) for f in files if f != "Snakefile"}
+    inputs = [entities[f] for f in files if f.startswith(("data/raw/", "config/")) and f in entities]
+    outputs = [entities[f] for f in files if f.startswith("results/")
+               and f.endswith((".json", ".md", ".tex", ".pdf", ".png", ".html", ".nc", ".npy"))]
+    action = crate.add_action(workflow, identifier="#run", object=inputs, result=outputs, properties={
+        "name": "Run of the entangled-drums workflow",
+        "description": "snakemake --cores all (make), provenance in the PropertyValue #provenance"})
     if provenance.get("created_utc"):
         action["endTime"] = provenance["created_utc"]
-    graph = [
-        {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"},
-         "conformsTo": [{"@id": "https://w3id.org/ro/crate/1.1"}, {"@id": "https://w3id.org/ro/wfrun/workflow/0.5"}]},
-        {"@id": "./", "@type": "Dataset", "name": "entangled-drums: reproduction of Ockeloen-Korppi et al., Nature 556, "
-         "478 (2018)", "description": "Raw spectra (synthetic, from the documented simulator truth), calibrations, fits, "
-         "MCMC, figures and headline numbers; see README.md.", "version": __version__,
-         "license": {"@id": "https://spdx.org/licenses/MIT"},
-         "conformsTo": [{"@id": "https://w3id.org/ro/wfrun/workflow/0.5"}, {"@id": "https://w3id.org/workflowhub/workflow-ro-crate/1.0"}],
-         "mainEntity": {"@id": "Snakefile"}, "mentions": [{"@id": "#run"}],
-         "hasPart": [{"@id": f} for f in files]},
-        _entity("Snakefile", ["File", "SoftwareSourceCode", "ComputationalWorkflow"], name="Snakefile",
-                programmingLanguage={"@id": "https://w3id.org/workflowhub/workflow-ro-crate#snakemake"}),
-        {"@id": "https://w3id.org/workflowhub/workflow-ro-crate#snakemake", "@type": "ComputerLanguage",
-         "name": "Snakemake", "url": {"@id": "https://snakemake.readthedocs.io"},
-         "version": provenance.get("versions", {}).get("snakemake")},
-        action,
-        {"@id": "#provenance", "@type": "PropertyValue", "name": "provenance", "value": json.dumps(provenance, sort_keys=True)},
-    ]
-    graph += [_entity(f) for f in files if f != "Snakefile"]
-    return {"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": graph}
+    action["additionalProperty"] = crate.add(ContextEntity(crate, "#provenance", properties={
+        "@type": "PropertyValue", "name": "provenance", "value": json.dumps(provenance, sort_keys=True)}))
+    return crate.metadata.generate()
 
 
 def _add(tar, name, data):

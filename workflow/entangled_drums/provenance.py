@@ -17,7 +17,7 @@ from .rawdata import MANIFEST, read_manifest
 
 #: Distributions whose versions are recorded (the direct dependencies of pyproject.toml).
 PACKAGES = ("entangled-drums", "numpy", "scipy", "matplotlib", "xarray", "h5netcdf", "h5py", "numba", "emcee",
-            "corner", "arviz", "pyyaml", "jsonschema", "snakemake", "jupytext", "papermill")
+            "corner", "arviz", "rocrate", "pyyaml", "jsonschema", "snakemake", "jupytext", "papermill")
 
 
 def git_state(root="."):
