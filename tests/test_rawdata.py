@@ -29,7 +29,9 @@ def test_archive_validates_and_is_small():
 
 def test_make_simulate_regenerates_the_archive(tmp_path):
     """Same machine: byte-identical (two runs). Against the committed archive, made on another CPU:
-    identical up to the last bits of floating point (numpy and numba pick SIMD paths per CPU)."""
+    equal within 1e-10 relative (numpy and numba pick SIMD paths per CPU; the last-bit differences are
+    amplified where the model's eigenbasis is poorly conditioned: 1.9e-11 measured at the probe
+    calibration's peaks on one CPU, at the archive's own commit too)."""
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "a" / "raw", tmp_path / "a" / "truth.json")
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "b" / "raw", tmp_path / "b" / "truth.json")
     assert (tmp_path / "a" / "raw" / "MANIFEST.sha256").read_text() == (tmp_path / "b" / "raw" / "MANIFEST.sha256").read_text()
@@ -39,7 +41,7 @@ def test_make_simulate_regenerates_the_archive(tmp_path):
         for var in ds.data_vars:
             a, b = fresh[name][var].values, ds[var].values
             if a.dtype.kind == "f":
-                np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, err_msg=f"{name}.{var}")
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=0, err_msg=f"{name}.{var}")
             else:
                 assert np.array_equal(a, b), f"{name}.{var}"
         assert fresh[name].attrs == ds.attrs, name

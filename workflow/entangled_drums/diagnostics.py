@@ -15,9 +15,15 @@ import warnings
 
 import numpy as np
 
-with warnings.catch_warnings():  # ArviZ 0.23 announces its 1.0 refactor on import
-    warnings.simplefilter("ignore", FutureWarning)
-    import arviz as az
+
+
+def arviz():
+    """ArviZ, imported on first use (it costs seconds; most steps never need it)."""
+    with warnings.catch_warnings():  # ArviZ 0.23 announces its 1.0 refactor on import
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz
+
+    return arviz
 
 
 def diagnose(draws):
@@ -30,9 +36,9 @@ def diagnose(draws):
     per_walker = draws.transpose(0, 2, 1).reshape(runs * walkers, steps)
     per_run = draws.reshape(runs, steps * walkers)
     return {
-        "rhat": float(az.rhat(per_run, method="rank")),
-        "ess_bulk": float(az.ess(per_walker, method="bulk")),
-        "ess_tail": float(az.ess(per_walker, method="tail")),
+        "rhat": float(arviz().rhat(per_run, method="rank")),
+        "ess_bulk": float(arviz().ess(per_walker, method="bulk")),
+        "ess_tail": float(arviz().ess(per_walker, method="tail")),
     }
 
 

@@ -8,15 +8,10 @@ run's thinned post-burn-in steps, walkers interleaved step-major). Attributes: t
 walkers, burn-in, thinning and tau of each run, and the sampling coordinates.
 """
 
-import warnings
-
 import numpy as np
 
 from . import pumpfit
-
-with warnings.catch_warnings():  # ArviZ 0.23 announces its 1.0 refactor on import
-    warnings.simplefilter("ignore", FutureWarning)
-    import arviz as az
+from .diagnostics import arviz as _arviz
 
 DERIVED = ["Xplus", "Pminus", "duan", "phi_opt"]
 UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", "G_plus": "kHz",
@@ -34,7 +29,7 @@ def build(params, derived, log_prob, attrs):
     flat = lambda a: np.asarray(a).reshape(runs, steps * walkers, *np.shape(a)[3:])  # noqa: E731
     post = {n: flat(params)[..., j] for j, n in enumerate(pumpfit.NAMES)}
     post.update({n: flat(derived)[..., j] for j, n in enumerate(DERIVED)})
-    idata = az.from_dict(posterior=post, sample_stats={"lp": flat(log_prob)}, attrs=attrs)
+    idata = _arviz().from_dict(posterior=post, sample_stats={"lp": flat(log_prob)}, attrs=attrs)
     for name, unit in UNITS.items():
         idata.posterior[name].attrs["units"] = unit
     return idata
@@ -53,4 +48,4 @@ def write(idata, path):
 
 def read(path):
     """InferenceData from a file written by :func:`write`."""
-    return az.from_netcdf(str(path), engine="h5netcdf")
+    return _arviz().from_netcdf(str(path), engine="h5netcdf")
