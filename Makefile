@@ -11,13 +11,14 @@ CORES  ?= all
 # Workflow steps call `python`: make it the locked environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all workflow test bench convergence simulate report archive lock clean-results help
+.PHONY: all workflow test test-slurm bench convergence simulate report archive lock clean-results help
 
 all: workflow
 
 help:
 	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
 	@echo "make test       install (if needed) and run the test suite"
+	@echo "make test-slurm start a one-node SLURM cluster here (root, apt) and run the quick coverage study through it"
 	@echo "make bench      benchmarks of the model and of the MCMC, previous and current sampler side by side (printed tables)"
 	@echo "make convergence  the MCMC on 10 other seed pairs and 5 fresh replicas: docs/convergence/ (~10 min)"
 	@echo "make report     the Snakemake report of the run (results/report.html): figures, captions, headline, provenance"
@@ -39,6 +40,11 @@ workflow: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The cluster path for real: a one-node SLURM cluster on this machine (profiles/slurm/local-cluster),
+# the quick coverage study through it (tests/test_slurm.py), the daemons stopped afterwards.
+test-slurm: $(STAMP)
+	bash profiles/slurm/local-cluster/run-tests.sh $(abspath $(BIN)/python)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
