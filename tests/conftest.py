@@ -46,15 +46,59 @@ def snakemake(workdir, *args, check=True, timeout=900):
 TRUTH_FILES = ("config/simulation.yaml", "data/simulation_truth.json")
 
 
+def users_own_script(raw_dir, src):
+    """What an experimenter's converter writes for ``entangled_drums.ingest``: per series a folder
+    with series.yaml and one CSV per trace (frequency, psd in W/Hz), here from the archive's
+    NetCDF files (written independently of ``ingest.export``)."""
+    import csv
+
+    import xarray as xr
+    import yaml
+
+    for path in sorted(Path(raw_dir).glob("*.nc")):
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            folder = Path(src) / path.stem
+            folder.mkdir(parents=True)
+            traces = []
+            for i in range(ds.sizes["trace"]):
+                name = f"trace_{i:02d}.csv"
+                with open(folder / name, "w", newline="") as fh:
+                    writer = csv.writer(fh)
+                    writer.writerow(["frequency", "psd"])
+                    writer.writerows((repr(float(f)), repr(float(p)))
+                                     for f, p in zip(ds["frequency"].values[i], ds["psd"].values[i]))
+                on = [k for k in range(ds.sizes["tone"]) if ds["tone_power"].values[i, k] > -199]
+                tone = [str(t) for t in ds["tone"].values]
+                traces.append({"file": name, "label": str(ds["label"].values[i]), "rbw": float(ds["rbw"].values[i]),
+                               "n_averages": int(ds["n_averages"].values[i]),
+                               "fridge_temperature": float(ds["fridge_temperature"].values[i]),
+                               "duration": float(ds["duration"].values[i]),
+                               "probe_phase_setpoint": float(ds["probe_phase_setpoint"].values[i]),
+                               "tone_frequency": {tone[k]: float(ds["tone_frequency"].values[i, k]) for k in on},
+                               "tone_power": {tone[k]: float(ds["tone_power"].values[i, k]) for k in on}})
+            attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()}
+            (folder / "series.yaml").write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
+
+
 @pytest.fixture(scope="session")
 def workflow_copy(tmp_path_factory):
     """A fresh copy of the repository *without the simulator's truth*, shared by the workflow tests.
 
-    Running the analysis here proves it never needs (reads) the truth.
+    Running the analysis here proves it never needs (reads) the truth. Its ``data/raw`` is the
+    archive sent the way a user's own measurements come in: exported as analyser CSV files with
+    ``series.yaml`` by a script of the user's (:func:`users_own_script`), then converted by
+    ``python -m entangled_drums.ingest``. The values are the archive's bit for bit, so every
+    comparison with the archive's truth holds; the shared run thus also shows the CSV way in
+    working through to the headline.
     """
     repo = copy_repository(tmp_path_factory.mktemp("repo"))
     for rel in TRUTH_FILES:
         (repo / rel).unlink()
+    csv_dir = tmp_path_factory.mktemp("analyser_csv")
+    users_own_script(repo / "data" / "raw", csv_dir)
+    shutil.rmtree(repo / "data" / "raw")
+    subprocess.run([sys.executable, "-m", "entangled_drums.ingest", str(csv_dir), "--out", str(repo / "data" / "raw")],
+                   check=True, capture_output=True)
     return repo
 
 
@@ -63,3 +107,14 @@ def workflow_run(workflow_copy):
     """The whole workflow run once in the fresh copy (quick settings)."""
     proc = snakemake(workflow_copy, "--cores", "2", "--configfile", "config/quick.yaml")
     return workflow_copy, proc
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``-n 2 --dist loadgroup``): the tests sharing the one workflow run stay on
+    one worker (the run happens once); the coverage study's own run goes to the other."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "workflow_run" in names or "workflow_copy" in names:
+            item.add_marker(pytest.mark.xdist_group("workflow"))
+        elif item.module.__name__ in ("test_coverage", "test_slurm"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -20,7 +20,7 @@ rule coverage_replica:
         mcmc=lambda wildcards: "" if int(wildcards.seed) in MCMC_SEEDS else "--no-mcmc",
     wildcard_constraints:
         seed=r"\d+",
-    threads: 2
+    threads: lambda wildcards: 2 if int(wildcards.seed) in MCMC_SEEDS else 1  # the MCMC runs its seeds in parallel
     resources:
         runtime=30,
         mem_mb=2000,

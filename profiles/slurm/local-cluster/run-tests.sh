@@ -16,7 +16,7 @@ if ! exports=$("$HERE/start.sh" "$STATE"); then
 fi
 eval "$(echo "$exports" | grep '^export SLURM_CONF=')"
 echo "SLURM cluster up ($SLURM_CONF):"; sinfo -N
-"$PYTHON" -m pytest -p no:cacheprovider -rA tests/test_slurm.py
+"$PYTHON" -m pytest -p no:cacheprovider -n 0 -rA tests/test_slurm.py
 status=$?
 echo "sacct of this cluster's jobs:"
 sacct -X -a --starttime now-6hours --format=JobID,JobName%36,Comment%60,State,AllocCPUS,ReqMem,Timelimit,Elapsed | tail -40
