@@ -81,6 +81,16 @@ def users_own_script(raw_dir, src):
 
 
 @pytest.fixture(scope="session")
+def code_copy(tmp_path_factory):
+    """A fresh copy of the repository without the simulator's truth, for tests that run single steps
+    on raw data of their own (``--config raw_dir=... results_dir=...``) or only check the config."""
+    repo = copy_repository(tmp_path_factory.mktemp("code"))
+    for rel in TRUTH_FILES:
+        (repo / rel).unlink()
+    return repo
+
+
+@pytest.fixture(scope="session")
 def workflow_copy(tmp_path_factory):
     """A fresh copy of the repository *without the simulator's truth*, shared by the workflow tests.
 
@@ -111,10 +121,10 @@ def workflow_run(workflow_copy):
 
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``-n 2 --dist loadgroup``): the tests sharing the one workflow run stay on
-    one worker (the run happens once); the coverage study's own run goes to the other."""
+    one worker (the run happens once); the others run beside them on the other worker."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "workflow_run" in names or "workflow_copy" in names:
             item.add_marker(pytest.mark.xdist_group("workflow"))
-        elif item.module.__name__ in ("test_coverage", "test_slurm"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        elif item.module.__name__ == "test_slurm":
+            item.add_marker(pytest.mark.xdist_group("slurm"))

@@ -42,10 +42,10 @@ def _nan_psd(ds):
     ("NaN in a PSD", "thermal_cal_drum1.nc", _nan_psd, "non-finite"),
     ("wrong units", "thermal_cal_drum2.nc", lambda ds: ds.assign(psd=ds["psd"].assign_attrs(units="dBm")), "units"),
 ])
-def test_bad_raw_file_stops_the_step_and_leaves_nothing(workflow_copy, tmp_path, case, name, mutate, message):
+def test_bad_raw_file_stops_the_step_and_leaves_nothing(code_copy, tmp_path, case, name, mutate, message):
     raw = _broken_raw(tmp_path, name, mutate)
     out = tmp_path / "out"
-    proc = snakemake(workflow_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
+    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
                      "thermal_calibration", check=False)
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in (out / "logs").glob("*.log"))
     assert proc.returncode != 0, case
@@ -56,7 +56,7 @@ def test_bad_raw_file_stops_the_step_and_leaves_nothing(workflow_copy, tmp_path,
 
 
 @pytest.mark.workflow
-def test_checksum_mismatch_stops_the_workflow(workflow_copy, tmp_path):
+def test_checksum_mismatch_stops_the_workflow(code_copy, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", raw)
     with open(raw / "thermal_cal_drum1.nc", "r+b") as fh:  # flip one byte deep inside the file
@@ -65,7 +65,7 @@ def test_checksum_mismatch_stops_the_workflow(workflow_copy, tmp_path):
         fh.seek(4000)
         fh.write(bytes([byte[0] ^ 0xFF]))
     out = tmp_path / "out"
-    proc = snakemake(workflow_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
+    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
                      "thermal_calibration", check=False)
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in (out / "logs").glob("*.log"))
     assert proc.returncode != 0 and "thermal_cal_drum1.nc" in text and "checksum" in text.lower()

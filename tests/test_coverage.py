@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import copy_repository, snakemake
+from conftest import snakemake
 from entangled_drums import coverage
 
 
@@ -43,12 +43,21 @@ def test_honest_errors_cover_and_overconfident_errors_do_not():
 
 
 @pytest.mark.workflow
-def test_snakemake_coverage_quick(tmp_path):
+def test_snakemake_coverage_quick(workflow_run, tmp_path):
     """`snakemake coverage closure` with the quick settings: independent replica jobs, then the
-    summary; and Fig. S6, the archive's closure against the truth. Its own run (with pytest-xdist
-    it runs beside the shared workflow run)."""
-    repo = copy_repository(tmp_path / "repo")  # with the truth: a simulation study needs it
-    snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800)
+    summary; and Fig. S6, the archive's closure against the truth. Runs in a copy of the finished
+    quick workflow (its calibrations and fits are closure's inputs) with the truth added back."""
+    import shutil
+
+    from conftest import ROOT, TRUTH_FILES
+
+    first, _ = workflow_run
+    repo = tmp_path / "repo"
+    shutil.copytree(first, repo, symlinks=True)  # times preserved: nothing upstream reruns
+    for rel in TRUTH_FILES:  # a simulation study needs the truth
+        shutil.copy2(ROOT / rel, repo / rel)
+    proc = snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800)
+    assert "rule pump_fits" not in proc.stdout + proc.stderr  # the finished steps were reused
     pulls = json.loads((repo / "results" / "closure" / "pulls.json").read_text())["summary"]
     assert pulls["n"] >= 100 and abs(pulls["mean"]) < 0.4 and 0.7 < pulls["std"] < 1.3 and pulls["max_abs"] < 3.5
     assert (repo / "results" / "figures" / "figS6_closure.png").stat().st_size > 1000

@@ -98,15 +98,15 @@ def test_results_dir_override_leaves_default_untouched(workflow_run, tmp_path):
     "override,message",
     [("nonsense_key=1", "nonsense_key"), ("results_dir=", "results_dir")],
 )
-def test_config_errors_are_reported_against_the_schema(workflow_copy, override, message):
-    proc = snakemake(workflow_copy, "--cores", "1", "--dry-run", "--config", override, check=False)
+def test_config_errors_are_reported_against_the_schema(code_copy, override, message):
+    proc = snakemake(code_copy, "--cores", "1", "--dry-run", "--config", override, check=False)
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert "Error validating config" in output and message in output
 
 
-def test_lint_is_clean(workflow_copy):
-    proc = snakemake(workflow_copy, "--lint", check=False)
+def test_lint_is_clean(code_copy):
+    proc = snakemake(code_copy, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -133,8 +133,8 @@ def test_another_raw_data_set_through_the_same_workflow(workflow_run, tmp_path):
     assert sorted((p.relative_to(repo), p.stat().st_mtime_ns) for p in (repo / "results").rglob("*")) == results_before
 
 
-def test_missing_raw_directory_is_a_clear_error(workflow_copy, tmp_path):
-    proc = snakemake(workflow_copy, "--cores", "1", "--config", f"raw_dir={tmp_path / 'none'}",
+def test_missing_raw_directory_is_a_clear_error(code_copy, tmp_path):
+    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={tmp_path / 'none'}",
                      f"results_dir={tmp_path / 'out'}", check=False)
     assert proc.returncode != 0
     assert "MANIFEST.sha256" in proc.stdout + proc.stderr

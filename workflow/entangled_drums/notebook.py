@@ -60,6 +60,7 @@ def run(source, output, parameters=None, html=None, cwd=None):
         papermill.execute_notebook(
             str(converted), str(output), parameters=parameters or {}, kernel_name=KERNEL["name"],
             cwd=str(cwd or Path.cwd()), progress_bar=False, log_output=True,
+            start_timeout=600,  # a loaded machine (parallel jobs, cluster nodes) can take minutes to start a kernel
         )
         if html is not None:
             Path(html).parent.mkdir(parents=True, exist_ok=True)
