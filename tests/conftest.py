@@ -119,6 +119,7 @@ def workflow_run(workflow_copy):
     return workflow_copy, proc
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``-n 2 --dist loadgroup``): the tests sharing the one workflow run stay on
     one worker (the run happens once); the others run beside them on the other worker."""
