@@ -68,6 +68,13 @@ PartitionName=local Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
 
 export SLURM_CONF="$STATE/slurm.conf"
+# Job steps (srun inside a job, as the executor plugin starts them) look for /etc/slurm/slurm.conf
+# whatever SLURM_CONF said at submission: point it here if the machine has none (stop.sh removes it).
+if [ ! -e /etc/slurm/slurm.conf ]; then
+    mkdir -p /etc/slurm
+    ln -s "$SLURM_CONF" /etc/slurm/slurm.conf
+    echo /etc/slurm/slurm.conf > "$STATE/created-links"
+fi
 # munge: its own key and socket under STATE, so a system munged (if any) is left alone
 if [ ! -f "$STATE/munge/munge.key" ]; then
     dd if=/dev/urandom of="$STATE/munge/munge.key" bs=1024 count=1 status=none

@@ -11,3 +11,7 @@ for name in slurmd slurmctld slurmdbd mariadb munged; do
         rm -f "$pidfile"
     fi
 done
+if [ -f "$STATE/created-links" ]; then
+    xargs -r rm -f < "$STATE/created-links"
+    rm -f "$STATE/created-links"
+fi
