@@ -37,9 +37,10 @@ def _sacct(*fields):
 
 def _planned_jobs(repo):
     """Every job the DAG of TARGETS has from scratch, with the threads, mem_mb and runtime Snakemake
-    will ask of SLURM (a dry run with the SLURM profile in a clean copy): {(rule, wildcards): (threads, mem_mb, runtime)}."""
-    proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--dry-run", "--configfile", "config/quick.yaml",
-                     "--", *TARGETS)
+    will ask of SLURM (a dry run with the SLURM profile's resources in a clean copy; the local executor,
+    whose dry run prints the threads): {(rule, wildcard values): (threads, mem_mb, runtime)}."""
+    proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--executor", "local", "--cores", "64", "--dry-run",
+                     "--configfile", "config/quick.yaml", "--", *TARGETS)
     jobs, current = {}, None
     for line in proc.stdout.splitlines():
         text = line.strip()
@@ -134,10 +135,12 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
     job_id = None
     deadline = time.time() + 600
     while time.time() < deadline and job_id is None and proc.poll() is None:
-        for job in _sacct("JobID", "Comment", "State"):
-            if job["Comment"].startswith("rule_coverage_replica") and job["Comment"].endswith("_wildcards_1001") and job["State"] == "RUNNING":
-                job_id = job["JobID"]
-        time.sleep(1)
+        queue = subprocess.run(["squeue", "-h", "-o", "%i|%k|%T"], capture_output=True, text=True).stdout  # %k: comment
+        for line in queue.splitlines():  # (sacct learns a job's comment only when it ends)
+            jid, comment, state = line.split("|")
+            if comment == "rule_coverage_replica_wildcards_1001" and state == "RUNNING":
+                job_id = jid
+        time.sleep(0.5)
     if job_id is None:
         out = proc.communicate(timeout=60)[0] if proc.poll() is not None else ""
         raise AssertionError(f"the replica's job never ran:\n{out[-3000:]}")
