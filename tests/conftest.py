@@ -118,14 +118,3 @@ def workflow_run(workflow_copy):
     proc = snakemake(workflow_copy, "--cores", "2", "--configfile", "config/quick.yaml")
     return workflow_copy, proc
 
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (``-n 2 --dist loadgroup``): the tests sharing the one workflow run stay on
-    one worker (the run happens once); the others run beside them on the other worker."""
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "workflow_run" in names or "workflow_copy" in names:
-            item.add_marker(pytest.mark.xdist_group("workflow"))
-        elif item.module.__name__ == "test_slurm":
-            item.add_marker(pytest.mark.xdist_group("slurm"))
