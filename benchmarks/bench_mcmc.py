@@ -37,8 +37,7 @@ SEED = 101
 def fixed_length(ds, device, sideband, fits, kind):
     """(acceptance, max tau first half, max tau whole, effective samples, seconds) of one run of STEPS steps."""
     result, prior = pumpfit.fit_trace(ds, 0, device, sideband, fits)
-    post = sampling.LogPosterior(ds["frequency"].values[0], ds["psd"].values[0], ds["n_averages"].values[0],
-                                 device, sideband, prior)
+    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior)
     coords = sampling.coordinates_for(prior, kind)
     J = coords.jacobian(result.x)
     density = sampling.InCoordinates(post, coords)
@@ -66,8 +65,7 @@ def main():
     sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
     data = {name: rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc") for name in ("C", "D")}
     result, prior = pumpfit.fit_trace(data["C"], 0, device, sideband, fits)
-    sampling.LogPosterior(data["C"]["frequency"].values[0], data["C"]["psd"].values[0], 1.0, device, sideband,
-                          prior)(result.x[None])  # compiled (or loaded from numba's cache) before any timing
+    sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior)(result.x[None])  # compiled (or cached) before any timing
     print(f"# MCMC benchmark: {STEPS} steps x 32 walkers per run, one core, archive data")
     print(f"{'data set / method':<24} {'acceptance':>10} {'max tau':>9} {'(1st half)':>10} {'ESS':>7} "
           f"{'seconds':>8} {'ESS/s':>7}")

@@ -38,8 +38,7 @@ def reference(name, steps, seed=2024):
     sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
     ds = rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc")
     result, prior = pumpfit.fit_trace(ds, 0, device, sideband, fits)
-    post = sampling.LogPosterior(ds["frequency"].values[0], ds["psd"].values[0], ds["n_averages"].values[0],
-                                 device, sideband, prior)
+    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior)
     rng = np.random.default_rng(seed)
     start = sampling.initial_walkers(result.x, result.cov, 32, rng, post, start="ball")
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]

@@ -100,6 +100,11 @@ class LogPosterior:
                           to_internal(float(device["kappa_out"])), to_internal(float(device["gamma1"])),
                           to_internal(float(device["gamma2"])))
 
+    @classmethod
+    def of_trace(cls, ds, i, device, sideband, priors):
+        """The posterior of trace ``i`` of a raw pump series ``ds``."""
+        return cls(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i], device, sideband, priors)
+
     def log_prior(self, X):
         """Flat priors on the baths in ``[0, limit]`` (:data:`BATH_LIMITS`), Gaussian calibration priors: shape ``X.shape[:-1]``."""
         X = np.asarray(X, dtype=float)
@@ -457,8 +462,7 @@ def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, proces
     result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
     kind = settings.get("coordinates", "pinned")
     coordinates = coordinates_for(prior, kind)
-    log_post = LogPosterior(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i],
-                            device, sideband, prior)
+    log_post = LogPosterior.of_trace(ds, i, device, sideband, prior)
     J = coordinates.jacobian(result.x)
     z_best, cov = coordinates.from_physical(result.x), J @ result.cov @ J.T
     previous = kind == "physical"
