@@ -21,7 +21,7 @@
 # summed bin by bin with the averaging statistics of both traces, divided by the probe
 # calibration's area per unit variance at that red-probe power, measures ⟨(X+^φ)²⟩.
 #
-# Two model factors correct the area (PHYSICS.md §4). (i) With the pumps on, the blue probe
+# Two model factors correct the area (docs/model.md §4). (i) With the pumps on, the blue probe
 # reaches the cavity weaker than calibrated (g−/g+ ≈ 1.055 in the paper). The area then
 # underestimates the variance (the paper: ≈ 18 %). (ii) The recorded windows miss the peaks' far
 # tails. The imbalance comes from the probe spectra themselves: a joint least-squares fit of the

@@ -163,7 +163,7 @@ def test_unstable_parameters_raise(g_plus):
 
 
 def test_stability_window_sign_of_delta():
-    """PHYSICS.md section 2: data set B's series is stable only read as Delta < 0 in our convention."""
+    """docs/model.md §2: data set B's series is stable only read as Delta < 0 in our convention."""
     b = C.replace(G_minus=201e3, G_plus=128e3)
     for delta in (-19.4e3, -9.6e3, -0.1e3):
         linear_system(b.replace(delta_plus=delta, delta_minus=-delta))
@@ -229,7 +229,7 @@ def test_collective_variances_vectorised_and_optimal_phase():
 
 
 def test_pump_features_sit_where_physics_says():
-    """Frame w ~ -Omega emits near f_c, w ~ +Omega near f_c + 2 Omega (PHYSICS.md section 3)."""
+    """Frame w ~ -Omega emits near f_c, w ~ +Omega near f_c + 2 Omega (docs/model.md §3)."""
     params = C.replace(G_minus=60e3, G_plus=20e3)
     f = np.linspace(-0.5e6, 1.8e6, 46001)
     S = pump_spectrum(params, f)

@@ -62,7 +62,7 @@ def test_truth_file_contract_and_location():
     c, d = truth["datasets"]["C"], truth["datasets"]["D"]
     assert 0.41 <= c["Xplus"] <= 0.46 and 0.42 <= c["Pminus"] <= 0.45 and 0.83 <= c["duan"] <= 0.9
     assert d["duan"] < c["duan"]
-    for name in ("B1", "B2", "B3"):  # PHYSICS.md §2: the B series is stable only as Delta < 0 here
+    for name in ("B1", "B2", "B3"):  # docs/model.md §2: the B series is stable only as Delta < 0 here
         assert truth["datasets"][name]["delta_plus"] - truth["datasets"][name]["delta_minus"] < 0
 
 

@@ -122,10 +122,14 @@ def _assert_close(a, b, where, rtol=1e-12):
         assert a == b, where
 
 
-@pytest.mark.skip(reason="snakemake-executor-plugin-slurm 2.8.0 does not recognise the state 'CANCELLED by <uid>' that "
-                         "SLURM 22.05's sacct reports for a cancelled job: Snakemake keeps waiting for it (found here; "
-                         "README, 'Running on a cluster'). Kept to be enabled with a plugin that does.")
 def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(cluster_run):
+    """A replica that hangs (its processes stopped through SLURM, as a stuck file system would leave
+    it) is killed by SLURM at its runtime limit (1 min here): the job ends TIMEOUT, Snakemake reports
+    it failed with its SLURM log named and leaves no partial output; a rerun completes the study.
+
+    (A job ended by `scancel` itself cannot be used: SLURM 22.05's sacct reports it as
+    'CANCELLED by <uid>', which snakemake-executor-plugin-slurm 2.8.0 does not recognise, so it keeps
+    waiting; README, 'Running on a cluster'.)"""
     repo, _, _, _ = cluster_run
     replica = repo / "results" / "coverage" / "replicas" / "seed1001"
     shutil.rmtree(replica)  # one replica to redo, and the summary after it (with the summary present,
@@ -133,7 +137,8 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
         path.unlink()
     env = dict(os.environ, MPLBACKEND="Agg", PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", "--configfile",
-                             "config/quick.yaml", "--retries", "0", *FAST, "--", *TARGETS], cwd=repo, env=env,
+                             "config/quick.yaml", "--retries", "0", "--set-resources", "coverage_replica:runtime=1",
+                             *FAST, "--", *TARGETS], cwd=repo, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     job_id = None
     deadline = time.time() + 600
@@ -147,7 +152,8 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
     if job_id is None:
         out = proc.communicate(timeout=60)[0] if proc.poll() is not None else ""
         raise AssertionError(f"the replica's job never ran:\n{out[-3000:]}")
-    subprocess.run(["scancel", job_id], check=True)
+    # the job hangs: every process of it stopped (SIGSTOP through SLURM); its clock runs on
+    subprocess.run(["scancel", "--signal=STOP", "--full", job_id], check=True)
     try:
         out, _ = proc.communicate(timeout=600)
     except subprocess.TimeoutExpired:
@@ -158,7 +164,7 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
     assert ".snakemake/slurm_logs/rule_coverage_replica" in out, out[-3000:]  # the SLURM log is named
     assert not (replica / "estimate.json").exists() and not (replica / "truth.json").exists()
     state = {j["JobID"]: j["State"] for j in _sacct("JobID", "State")}
-    assert state[job_id].startswith("CANCELLED")
+    assert state[job_id] == "TIMEOUT", state[job_id]
     snakemake(repo, "--unlock")
     snakemake(repo, "--workflow-profile", "profiles/slurm", "--configfile", "config/quick.yaml", *FAST, "--", *TARGETS,
               timeout=1800)

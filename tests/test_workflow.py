@@ -44,7 +44,7 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
 
 
 def test_headline_follows_the_contract_and_closes(workflow_run):
-    """results/headline.{json,md,tex}: FIGURES.md's keys, a verdict that follows the numbers, and
+    """results/headline.{json,md,tex}: docs/figures.md's keys, a verdict that follows the numbers, and
     (closure on the archived data, quick MCMC) every headline quantity within 2 sigma of the truth."""
     from conftest import ROOT
 

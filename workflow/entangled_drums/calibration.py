@@ -1,4 +1,4 @@
-"""The calibration chain (PHYSICS.md §5, steps 1-3): thermal, sideband cooling, probes.
+"""The calibration chain (docs/model.md §5, steps 1-3): thermal, sideband cooling, probes.
 
 1. Thermal: a weak red tone on each drum's sideband, fridge temperature swept. The sideband
    area (W) is proportional to the drum occupation, which follows the fridge (Bose) above a

@@ -1,7 +1,7 @@
 """From the workflow's configuration (plain dicts, Hz) to model parameters.
 
 The analysis configuration holds only what an experimenter knows independently of the
-spectra (PHYSICS.md §5): device values and the nominal pump settings of each data set.
+spectra (docs/model.md §5): device values and the nominal pump settings of each data set.
 """
 
 from pathlib import Path

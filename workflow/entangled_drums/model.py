@@ -1,4 +1,4 @@
-"""The linearised two-drum, two-pump (+ two-probe) optomechanical model (PHYSICS.md sections 2-4).
+"""The linearised two-drum, two-pump (+ two-probe) optomechanical model (docs/model.md §2-4).
 
 Frame: the pump cavity mode ``a`` rotates at the pumps' midpoint ``wc + Omega + dbar``, the
 probe cavity mode ``d`` at the probes' midpoint ``wc + delta_d``, both drums at
@@ -16,7 +16,7 @@ with ``G-1 = G_minus``, ``G-2 = G_minus / g_ratio``, ``G+2 = G_plus``, ``G+1 = g
 Probe phase convention (a choice the paper leaves open): ``probe_phase = phi`` is the angle of
 the measured quadrature. With ``g- = g+``, ``g_ratio = 1``, ``Delta = 0`` the probe mode couples
 to ``X+^phi = X+ cos phi + P+ sin phi`` only (``H_d = 2 sqrt(2) g x_d X+^phi``); the two probe
-tones then differ in phase by ``2 phi`` (PHYSICS.md's ``e^{i phi}`` on the blue tone alone
+tones then differ in phase by ``2 phi`` (a phase ``e^{i phi}`` on the blue tone alone
 would measure ``X+^{phi/2}``).
 
 Quadrature order: ``(x_a, p_a, [x_d, p_d,] x1, p1, x2, p2)``; the probe mode ``d`` is present
@@ -52,7 +52,7 @@ class Params:
 
     Defaults: the paper's device and data set C (G-/2pi = 278 kHz, G+/2pi = 166 kHz),
     pumps on their sidebands, probes off. The bath occupations are not given in the paper;
-    the defaults are PHYSICS.md's sanity anchor (n_c = 0.5, n_m1 = 100, n_m2 = 100 * 30/41).
+    the defaults are the sanity anchor of docs/model.md §6 (n_c = 0.5, n_m1 = 100, n_m2 = 100 * 30/41).
     """
 
     f1: float = 10.0e6  #: drum 1 frequency

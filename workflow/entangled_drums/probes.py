@@ -1,4 +1,4 @@
-"""Back-action-evading probe analysis of one data set (PHYSICS.md §4, §5 step 5).
+"""Back-action-evading probe analysis of one data set (docs/model.md §4, §5 step 5).
 
 1. Each probe trace minus its probes-off background, in quanta (same gain and grid): the probe
    signal near ``f_c -+ Omega``, with per-bin sigma from both traces' averaging statistics.

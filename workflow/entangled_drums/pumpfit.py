@@ -1,4 +1,4 @@
-"""Pump-spectrum fits (PHYSICS.md §5 step 4): the three bath temperatures and the collective variances.
+"""Pump-spectrum fits (docs/model.md §5 step 4): the three bath temperatures and the collective variances.
 
 Each pump trace is fitted with ``P(f) = G h f (n_add + 1/2 + S(f; theta))``. The three baths
 ``n_c, n_m1, n_m2`` are free (>= 0). The couplings ``G+-``, the pump detunings, ``g1/g2``, the

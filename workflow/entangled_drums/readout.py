@@ -1,4 +1,4 @@
-"""Back-action-evading probe readout: probe areas and the imbalance correction (PHYSICS.md §4).
+"""Back-action-evading probe readout: probe areas and the imbalance correction (docs/model.md §4).
 
 The background-subtracted probe spectrum integrates to an area ``A`` (quanta x Hz). With
 balanced probes (``g- = g+ = g``) and pumps off, ``A = k(g) <(X+^phi)^2>``, where ``k(g)`` is the

@@ -1,6 +1,6 @@
 """Instrument simulator: raw spectra as the experiment's analyser would record them.
 
-Draws every measurement series of PHYSICS.md §5 from the full model with a documented truth
+Draws every measurement series of docs/model.md §5 from the full model with a documented truth
 (``config/simulation.yaml``): thermal and sideband-cooling calibrations of each drum, the probe
 calibration, the pump spectra A1-A3, B1-B3, C, D, and the probe spectra of C and D at 12 phases
 with their probes-off backgrounds. Realism: Gamma-distributed averaging noise, line gain and

@@ -1,4 +1,4 @@
-"""The entanglement verdict and the headline table (FIGURES.md "The headline table").
+"""The entanglement verdict and the headline table (docs/figures.md, "The headline table").
 
 Duan = <X+^2> (probes, BAE) + <P-^2> (pump-spectrum posterior, MCMC). The two come from
 independent measurements, so the Duan distribution is their sum drawn independently; P(Duan
