@@ -54,6 +54,12 @@ def _break(src, how):
         csv.unlink()
     elif how == "file without its entry":
         shutil.copy(csv, folder / "extra.csv")
+    elif how in ("averaging not stated", "log-averaged"):
+        meta = (folder / "series.yaml").read_text().replace("averaging: power\n", "")
+        (folder / "series.yaml").write_text(meta if how == "averaging not stated" else "averaging: log_power\n" + meta)
+    elif how == "bins closer than the RBW":
+        meta = (folder / "series.yaml").read_text().replace("rbw: 500.0", "rbw: 1000.0")
+        (folder / "series.yaml").write_text(meta)
 
 
 @pytest.mark.parametrize("how, message", [
@@ -62,12 +68,15 @@ def _break(src, how):
     ("frequency not increasing", r"pump_C/trace000.csv: row 8, column 'frequency': .* not above the previous row"),
     ("listed without its file", r"pump_C/series.yaml: traces\[0\] lists 'trace000.csv', which is not in"),
     ("file without its entry", r"pump_C: CSV files without an entry in series.yaml: extra.csv"),
+    ("averaging not stated", r"pump_C/series.yaml: missing global attributes \['averaging'\] \(averaging: 'power' if"),
+    ("log-averaged", r"pump_C: averaging is 'log_power'"),
+    ("bins closer than the RBW", r"pump_C: trace 0 has bins 500 Hz apart, closer than its RBW 1000 Hz"),
 ])
 def test_bad_csv_input_is_rejected_and_nothing_is_written(tmp_path, capsys, how, message):
     src = _exported(tmp_path, "psd", ["pump_C.nc", "pump_D.nc"])
     _break(src, how)
     out = tmp_path / "raw"
-    with pytest.raises(ingest.IngestError, match=message):
+    with pytest.raises(rawdata.RawDataError, match=message):  # IngestError is one
         ingest.ingest(src, out)
     assert ingest.main([str(src), "--out", str(out)]) == 1
     assert "error:" in capsys.readouterr().err

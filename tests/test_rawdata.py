@@ -117,6 +117,13 @@ def _rewrite(tmp_path, mutate, name="pump_C.nc"):
         (lambda ds: ds.assign(tone_power=ds["tone_power"] * 0 + rawdata.OFF_DBM), "has no tone switched on"),
         (lambda ds: ds.isel(trace=slice(0, 0)), "empty data set"),
         (lambda ds: ds.assign(n_averages=ds["n_averages"] * 0.5 + 0.25), "whole numbers"),
+        # the instrument model (docs/model.md §5): power averaging, bins at least one RBW apart
+        (lambda ds: ds.assign_attrs(averaging="log_power"), "averaging is 'log_power': a trace averaged in log power"),
+        (lambda ds: ds.assign_attrs(averaging="rms"), "attribute 'averaging' = 'rms' is not allowed"),
+        (lambda ds: _drop_attr(ds, "averaging"), "missing attribute 'averaging'"),
+        (lambda ds: ds.assign(rbw=ds["rbw"] * 1.5), "has bins 500 Hz apart, closer than its RBW 750 Hz"),
+        (lambda ds: ds.assign_attrs(schema_version=1), "schema_version is 1, this workflow reads version 2 (version 1 "
+                                                       "did not record how the analyser averaged"),
     ],
 )
 def test_bad_content_is_rejected_with_a_clear_message(tmp_path, mutate, message):
@@ -198,7 +205,7 @@ def test_round_trip_property(tmp_path, n_trace, n_bin, scale, seed, role):
     """Any schema-conforming series survives write + load unchanged."""
     rng = np.random.default_rng(seed)
     traces = [
-        dict(frequency=np.sort(rng.uniform(5.4e9, 5.6e9, n_bin)) + np.arange(n_bin), psd=scale * rng.uniform(0.5, 2, n_bin),
+        dict(frequency=5.4e9 + np.cumsum(rng.uniform(10.0, 1e4, n_bin)), psd=scale * rng.uniform(0.5, 2, n_bin),
              rbw=10.0, n_averages=int(rng.integers(1, 10**6)), fridge_temperature=0.014, duration=60.0,
              tones={"pump_red": (5.49e9, float(rng.normal(10, 3)))}, label=f"t{i}")
         for i in range(n_trace)

@@ -5,7 +5,8 @@
 Each folder has
 
 * ``series.yaml``: the schema's global attributes by name (``schema_version``, ``role``,
-  ``dataset``, ``source``, ``description``, and ``drum`` for the per-drum calibrations), an
+  ``dataset``, ``source``, ``averaging``, ``description``, and ``drum`` for the per-drum
+  calibrations), an
   optional ``noise_bandwidth_factor`` (below), and ``traces:``, one mapping per trace with
   ``file`` (the CSV's name) and the per-trace variables ``rbw`` (Hz), ``n_averages``,
   ``fridge_temperature`` (K), ``duration`` (s), ``probe_phase_setpoint`` (deg, default 0),
@@ -42,7 +43,7 @@ from . import rawdata
 #: Per-trace keys of series.yaml besides ``file`` (the schema's per-trace variables).
 TRACE_KEYS = ("rbw", "n_averages", "fridge_temperature", "duration", "probe_phase_setpoint", "label",
               "tone_frequency", "tone_power")
-GLOBAL_KEYS = ("schema_version", "role", "dataset", "source", "description", "drum")
+GLOBAL_KEYS = ("schema_version", "role", "dataset", "source", "averaging", "description", "drum")
 SERIES_FILE = "series.yaml"
 
 
@@ -164,11 +165,13 @@ def read_series(folder, noise_bandwidth_factor=1.0):
     if len({len(t["frequency"]) for t in traces}) != 1:
         raise IngestError(f"{folder}: the traces have different numbers of rows; a series needs one bin count")
     attrs = {key: meta[key] for key in GLOBAL_KEYS if key in meta}
-    missing = [key for key in ("role", "dataset", "description") if key not in attrs]
+    missing = [key for key in ("role", "dataset", "averaging", "description") if key not in attrs]
     if missing:
-        raise IngestError(f"{series_path}: missing global attributes {missing}")
-    if int(attrs.pop("schema_version", 1)) != 1:
-        raise IngestError(f"{series_path}: schema_version must be 1")
+        raise IngestError(f"{series_path}: missing global attributes {missing}"
+                          + (" (averaging: 'power' if the analyser averaged linear power, as the fits assume)"
+                             if "averaging" in missing else ""))
+    if int(attrs.pop("schema_version", rawdata.SCHEMA_VERSION)) != rawdata.SCHEMA_VERSION:
+        raise IngestError(f"{series_path}: schema_version must be {rawdata.SCHEMA_VERSION}")
     try:
         ds = rawdata.new_series(attrs.pop("role"), str(attrs.pop("dataset")), str(attrs.pop("description")), traces,
                                 source=attrs.pop("source", "measured"), **attrs)

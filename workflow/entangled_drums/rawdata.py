@@ -19,6 +19,12 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rawdata.sche
 TONES = ("pump_red", "pump_blue", "probe_red", "probe_blue")
 ROLES = ("thermal_cal", "sideband_cal", "probe_cal", "pump", "probe", "background")
 MANIFEST = "MANIFEST.sha256"
+SCHEMA_VERSION = 2
+#: How the analyser averaged a trace: the mean of N power spectra (the likelihood's assumption),
+#: or the mean of their logarithms (refused: biased by -2.5 dB, other statistics; docs/model.md §5).
+AVERAGING = ("power", "log_power")
+#: Relative slack of the bin-spacing check (frequency grids carry rounding of ~1e-9 relative).
+_SPACING_RTOL = 1e-6
 #: A tone whose power is below this (dBm) is off; absent tones are written as OFF_DBM.
 OFF_DBM = -200.0
 
@@ -71,6 +77,12 @@ def validate(ds, name="<dataset>"):
     """Check a loaded dataset against the schema and the numeric rules; raise RawDataError."""
     import jsonschema
 
+    version = ds.attrs.get("schema_version")
+    version = int(version) if isinstance(version, (int, np.integer)) else version
+    if version != SCHEMA_VERSION:
+        hint = (" (version 1 did not record how the analyser averaged: add the attribute averaging='power' if it "
+                "averaged linear power, and set schema_version to 2; data/raw/README.md)") if version == 1 else ""
+        raise RawDataError(f"{name}: schema_version is {version!r}, this workflow reads version {SCHEMA_VERSION}{hint}")
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(header(ds)), key=lambda e: list(e.path))
     if errors:
         raise RawDataError(f"{name}: " + "; ".join(_describe(e) for e in errors[:5]))
@@ -97,6 +109,19 @@ def validate(ds, name="<dataset>"):
     if (steps <= 0).any():
         trace = int(np.argwhere(steps <= 0)[0][0])
         raise RawDataError(f"{name}: frequency axis of trace {trace} is not strictly increasing")
+    if ds.attrs["averaging"] == "log_power":
+        raise RawDataError(
+            f"{name}: averaging is 'log_power': a trace averaged in log power (dB) reads ~2.5 dB low and has other "
+            "statistics than the Gamma law of averaged power that every fit assumes (docs/model.md §5); record "
+            "the traces with power (RMS) averaging")
+    rbw = np.asarray(ds["rbw"].values, dtype=float)
+    closer = steps.min(axis=-1) < rbw * (1 - _SPACING_RTOL)
+    if closer.any():
+        trace = int(np.argmax(closer))
+        raise RawDataError(
+            f"{name}: trace {trace} has bins {steps[trace].min():.6g} Hz apart, closer than its RBW {rbw[trace]:.6g} Hz: "
+            "neighbouring bins are then correlated, and the likelihood assumes independent bins (docs/model.md §5); "
+            "export at most one point per RBW")
     n_avg = np.asarray(ds["n_averages"].values, dtype=float)
     if np.any(n_avg != np.round(n_avg)):
         raise RawDataError(f"{name}: variable 'n_averages' must hold whole numbers")
@@ -132,13 +157,14 @@ def load(path, manifest=None):
     return validate(ds, str(path))
 
 
-def new_series(role, dataset, description, traces, source="simulated", **attrs):
+def new_series(role, dataset, description, traces, source="simulated", averaging="power", **attrs):
     """Build a schema-conforming dataset from a list of per-trace dicts.
 
     Each trace dict holds ``frequency`` and ``psd`` (equal-length arrays), ``rbw``,
     ``n_averages``, ``fridge_temperature``, ``duration``, ``tones`` (``{slot: (frequency_Hz,
     power_dBm)}`` for the tones that are on), optional ``probe_phase_setpoint`` (deg) and
-    ``label``. Traces must have the same number of bins.
+    ``label``. Traces must have the same number of bins. ``averaging``: how the analyser
+    averaged (:data:`AVERAGING`).
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
@@ -172,8 +198,8 @@ def new_series(role, dataset, description, traces, source="simulated", **attrs):
     ds["psd"].attrs["long_name"] = "power spectral density at the analyser input (averaged trace)"
     ds["tone_power"].attrs["long_name"] = f"generator output power; {OFF_DBM:g} dBm means the tone is off"
     ds["probe_phase_setpoint"].attrs["long_name"] = "set relative phase of the probe pair (0 if no probes)"
-    ds.attrs.update({"schema_version": 1, "role": role, "dataset": dataset, "source": source,
-                     "description": description, **attrs})
+    ds.attrs.update({"schema_version": SCHEMA_VERSION, "role": role, "dataset": dataset, "source": source,
+                     "averaging": averaging, "description": description, **attrs})
     return ds
 
 
