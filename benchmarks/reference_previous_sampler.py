@@ -49,7 +49,7 @@ def reference(name, steps, seed=2024):
     tau = emcee.autocorr.integrated_time(kept, tol=0)
     thin = max(1, int(tau.max() / 4))
     sub = kept[::thin]
-    derived = sampling.derived_samples(sub.reshape(-1, 10), device, sideband).reshape(*sub.shape[:2], 4)
+    derived = sampling.derived_samples(sub.reshape(-1, 10), device, sideband).reshape(*sub.shape[:2], -1)
     tau_derived = emcee.autocorr.integrated_time(derived[..., :3], tol=0) * thin
     out = {"steps": steps, "walkers": 32, "burn_in": steps // 5, "seed": seed, "acceptance":
            float(sampler.acceptance_fraction.mean()), "max_tau": float(tau.max()), "quantities": {}}

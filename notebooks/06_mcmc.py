@@ -74,7 +74,7 @@ sampling.check_convergence(summary, mcmc, f"MCMC of data set {dataset}")
 summary["settings"] = mcmc
 summary["dataset"] = dataset
 jsonio.dump(summary, output_json)
-jsonio.save_array(pooled[:, :3], samples_npy)  # <X+^2>, <P-^2>, Duan per posterior sample (for step 08)
+jsonio.save_array(pooled, samples_npy)  # named fields (pumpfit.DERIVED) per posterior draw, for step 08
 posterior.write(idata, posterior_nc)
 for run in summary["runs"]:
     print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, acceptance {run['acceptance']:.2f}, "

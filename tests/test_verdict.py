@@ -37,7 +37,7 @@ def separable(tmp_path_factory):
     runs, _, _ = sampling.sample_trace(ds, 0, device, cal["sideband"], fits, QUICK, d / "chains", processes=2)
     summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
     rng = np.random.default_rng(CONFIG["verdict"]["seed"])
-    duan = verdict.duan_distribution(draws, pooled[:, 1], rng)
+    duan = verdict.duan_distribution(draws, pooled, rng)
     entry = verdict.dataset_entry(probe, lsq["C"], summary, duan, CONFIG["verdict"]["probability"])
     return entry, true["datasets"]["C"], probe
 
@@ -82,3 +82,30 @@ def test_agreement_rule():
     assert not verdict.agrees("prob_duan_below_one", 0.98, (0.99, None, "> 0.99"), 0.95)
     assert verdict.agrees("Xplus_BAE", {"value": 0.44, "sigma": 0.01}, verdict.paper_entry(PAPER, "C", "Xplus_BAE"), 0.95)
     assert verdict.paper_entry(PAPER, "D", "Xplus_BAE") is None
+
+
+def _records(fields, columns):
+    out = np.empty(len(columns[0]), dtype=[(f, float) for f in fields])
+    for f, c in zip(fields, columns):
+        out[f] = c
+    return out
+
+
+def test_duan_adds_both_terms_at_one_angle():
+    """X+ squeezed at phi = 0 and P- at phi = 20 deg: the sum is taken at one angle, the minimum of the mean
+    curves, found here on a grid; the previous rule (each at its own minimum) understates it."""
+    rng = np.random.default_rng(1)
+    n, m = 4000, 3000
+    xa, xb, xc = 0.6 + 0.01 * rng.standard_normal(n), np.full(n, -0.2), np.zeros(n)
+    two = np.radians(40.0)
+    pa, pb, pc = 0.6 + 0.01 * rng.standard_normal(m), np.full(m, -0.2 * np.cos(two)), np.full(m, -0.2 * np.sin(two))
+    xplus = _records(["Xplus", "Xplus_a", "Xplus_b", "Xplus_c"], [xa - np.hypot(xb, xc), xa, xb, xc])
+    pminus = _records(["Pminus", "Pminus_a", "Pminus_b", "Pminus_c"], [pa - np.hypot(pb, pc), pa, pb, pc])
+    duan, phi, separate = verdict.duan_distribution(xplus, pminus, np.random.default_rng(2))
+    grid = np.radians(np.linspace(-90, 90, 36001))
+    mean_sum = (0.6 - 0.2 * np.cos(2 * grid)) + (0.6 - 0.2 * np.cos(2 * grid - two))
+    assert np.degrees(phi) == pytest.approx(np.degrees(grid[np.argmin(mean_sum)]), abs=0.01)
+    assert np.degrees(phi) == pytest.approx(10.0, abs=0.1)  # halfway, by symmetry
+    assert duan.mean() == pytest.approx(mean_sum.min(), abs=0.002)
+    assert separate.mean() == pytest.approx(0.8, abs=0.002)  # 0.4 + 0.4: each at its own angle
+    assert duan.mean() - separate.mean() == pytest.approx(0.4 - 0.4 * np.cos(np.radians(20.0)), abs=0.003)

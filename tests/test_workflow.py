@@ -4,8 +4,9 @@ import json
 
 import nbformat
 import pytest
+import yaml
 
-from conftest import snakemake
+from conftest import ROOT, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -46,7 +47,6 @@ def test_workflow_writes_figures_and_executed_notebooks(workflow_run):
 def test_headline_follows_the_contract_and_closes(workflow_run):
     """results/headline.{json,md,tex}: docs/figures.md's keys, a verdict that follows the numbers, and
     (closure on the archived data, quick MCMC) every headline quantity within 2 sigma of the truth."""
-    from conftest import ROOT
 
     repo, _ = workflow_run
     head = json.loads((repo / "results" / "headline.json").read_text())
@@ -69,12 +69,28 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
         assert sum(abs(p) > 2 for p in pulls.values()) <= 1 and max(map(abs, pulls.values())) < 3, (name, pulls)
         assert all(abs(pulls[k]) <= 2 for k in ("Xplus_BAE", "Pminus_mcmc", "duan")), (name, pulls)
         assert e["entangled"] == (truth[name]["duan"] < 1)
+    for name in ("C", "D"):  # Duan at one angle, and what the previous two-angle rule would have said
+        e = head["datasets"][name]
+        assert -90 < e["duan_phi_deg"] <= 90
+        assert e["duan"]["value"] >= e["duan_separate_phases"]["value"] - 0.5 * e["duan"]["sigma"], e
+        counts = e["draw_counts"]["prob_duan_below_one"]
+        assert counts["below"] / counts["draws"] == pytest.approx(e["prob_duan_below_one"], abs=1e-12)
+        assert set(e["estimators"]) >= set(pairs)
     prov = head["provenance"]
-    assert set(prov) >= {"git", "versions", "raw_data_sha256", "config_sha256", "seeds", "created_utc"}
+    assert set(prov) >= {"git", "versions", "raw_data_sha256", "config_sha256", "config", "config_overrides", "seeds",
+                         "created_utc"}
+    # the run used --configfile config/quick.yaml: its settings are the effective config, each marked
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    default = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    assert prov["config"]["mcmc"]["max_steps"] == quick["mcmc"]["max_steps"]
+    assert prov["config_overrides"]["mcmc.max_steps"] == {"effective": quick["mcmc"]["max_steps"],
+                                                          "default": default["mcmc"]["max_steps"]}
+    assert "mcmc.seeds" not in prov["config_overrides"]  # the same in both files: not an override
     manifest = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
     assert all(digest in manifest for digest in prov["raw_data_sha256"].values())
     md = (repo / "results" / "headline.md").read_text()
-    assert "| quantity |" in md and "Data set C" in md
+    assert "| quantity |" in md and "Data set C" in md and "| estimator |" in md
+    assert "`mcmc.max_steps`" in md  # the override, named in the table's provenance
     tex = (repo / "results" / "headline.tex").read_text()
     assert "\\newcommand{\\XplusBAE}" in tex and "\\newcommand{\\DuanSetD}" in tex
 
@@ -115,7 +131,6 @@ def test_another_raw_data_set_through_the_same_workflow(workflow_run, tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
 
     repo, _ = workflow_run
     other_raw, other_results = tmp_path / "raw", tmp_path / "out"
@@ -143,7 +158,6 @@ def test_missing_raw_directory_is_a_clear_error(code_copy, tmp_path):
 
 def test_mcmc_posteriors_contain_the_truth(workflow_run):
     """Closure of the MCMC (quick settings): the 95 % interval of each derived quantity holds the truth."""
-    from conftest import ROOT
 
     repo, _ = workflow_run
     truth = json.loads((ROOT / "data" / "simulation_truth.json").read_text())["datasets"]

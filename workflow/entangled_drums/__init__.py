@@ -11,6 +11,7 @@ from .model import (
     duan,
     linear_system,
     optimal_phase,
+    phase_curves,
     steady_state,
 )
 from .spectra import probe_spectrum, pump_spectrum
@@ -24,6 +25,7 @@ __all__ = [
     "duan",
     "linear_system",
     "optimal_phase",
+    "phase_curves",
     "probe_spectrum",
     "pump_spectrum",
     "steady_state",

@@ -67,9 +67,9 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
             summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
             sampling.check_convergence(summary, settings, f"replica {seed}, MCMC of {name}")
             result, draws = probes[name]
-            duan = verdict.duan_distribution(draws, pooled[:, 1], rng)
+            duan, _, _ = verdict.duan_distribution(draws, pooled, rng)
             estimate["datasets"][name] = {
-                "Xplus_BAE": _draw_summary(draws), "Pminus_mcmc": _draw_summary(pooled[:, 1]),
+                "Xplus_BAE": _draw_summary(draws["Xplus"]), "Pminus_mcmc": _draw_summary(pooled["Pminus"]),
                 "duan": _draw_summary(duan), "prob_duan_below_one": float(np.mean(duan < 1)),
             }
             true_values["datasets"][name] = {k: truth["datasets"][name][k] for k in QUANTITIES.values()}

@@ -42,6 +42,7 @@ __all__ = [
     "collective_variances",
     "duan",
     "optimal_phase",
+    "phase_curves",
     "single_tone",
 ]
 
@@ -192,6 +193,15 @@ def collective_variances(params, phi, V=None):
     Cx, Cp = collective_covariances(V, params)
     phi = np.asarray(phi, dtype=float)
     return _rotated_variance(Cx, phi), _rotated_variance(Cp, phi)
+
+
+def phase_curves(params, V=None):
+    """Coefficients ``(a, b, c)`` of ``<(X+^phi)^2>`` and of ``<(P-^phi)^2>``, each ``a + b cos 2phi +
+    c sin 2phi`` (phi in rad): a (2, 3) array, rows X+ and P-. The Duan quantity at one phase is the
+    sum of the two rows' curves there."""
+    V = steady_state(params) if V is None else V
+    return np.array([[0.5 * (C[0, 0] + C[1, 1]), 0.5 * (C[0, 0] - C[1, 1]), C[0, 1]]
+                     for C in collective_covariances(V, params)])
 
 
 def duan(params, phi, V=None):

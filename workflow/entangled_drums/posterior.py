@@ -1,7 +1,8 @@
 """Posterior draws as ArviZ InferenceData (``results/mcmc/<dataset>_posterior.nc``).
 
 Group ``posterior``: every sampled parameter in physical units (:data:`pumpfit.NAMES`) and the
-derived ``Xplus``, ``Pminus``, ``duan`` (at each draw's optimal phase) and ``phi_opt`` (rad).
+derived ``Xplus``, ``Pminus``, ``duan`` (at each draw's optimal phase), ``phi_opt`` (rad) and the
+coefficients ``Pminus_a, Pminus_b, Pminus_c`` of ``<(P-^phi)^2>`` (:data:`pumpfit.DERIVED`).
 Group ``sample_stats``: ``lp``, the log posterior density in physical units (up to a
 constant). Dimensions ``chain`` (one per independent run, i.e. per seed) and ``draw`` (the
 run's thinned post-burn-in steps, walkers interleaved step-major). Attributes: the seeds,
@@ -13,16 +14,17 @@ import numpy as np
 from . import pumpfit
 from .diagnostics import arviz as _arviz
 
-DERIVED = ["Xplus", "Pminus", "duan", "phi_opt"]
+DERIVED = pumpfit.DERIVED
 UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", "G_plus": "kHz",
          "delta_minus": "kHz", "delta_plus": "kHz", "g_ratio": "1", "gain_dB": "dB", "n_add": "quanta",
-         "Xplus": "vacuum = 1/2", "Pminus": "vacuum = 1/2", "duan": "separable >= 1", "phi_opt": "rad"}
+         "Xplus": "vacuum = 1/2", "Pminus": "vacuum = 1/2", "duan": "separable >= 1", "phi_opt": "rad",
+         "Pminus_a": "vacuum = 1/2", "Pminus_b": "vacuum = 1/2", "Pminus_c": "vacuum = 1/2"}
 
 
 def build(params, derived, log_prob, attrs):
     """InferenceData from arrays of shape ``(runs, kept steps, walkers, ...)``.
 
-    ``params``: (..., 10) physical parameters; ``derived``: (..., 4) in the order of
+    ``params``: (..., 10) physical parameters; ``derived``: (..., 7) in the order of
     :data:`DERIVED`; ``log_prob``: (...,) physical log posterior; ``attrs``: JSON-able metadata.
     """
     runs, steps, walkers = log_prob.shape

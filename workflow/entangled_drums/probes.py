@@ -225,6 +225,28 @@ def curve_minimum(coef):
     return minimum.squeeze(), phi.squeeze()
 
 
+def model_angle_curve(coef, offset_rad):
+    """Coefficients (n, 3) of a curve ``a + b cos 2s + c sin 2s`` over setpoints ``s`` re-expressed over the model's
+    quadrature angle ``phi = s + offset`` (``offset_rad``: scalar or (n,))."""
+    coef = np.atleast_2d(coef)
+    c2, s2 = np.cos(2 * np.asarray(offset_rad)), np.sin(2 * np.asarray(offset_rad))
+    a, b, c = coef[:, 0], coef[:, 1], coef[:, 2]
+    return np.column_stack([a, b * c2 - c * s2, b * s2 + c * c2])
+
+
+#: Fields of the probes' Monte Carlo draws: the minimum <X+^2> over phase, and the <(X+^phi)^2> curve
+#: ``Xplus_a + Xplus_b cos 2phi + Xplus_c sin 2phi`` over the model's quadrature angle phi.
+DRAW_FIELDS = ["Xplus", "Xplus_a", "Xplus_b", "Xplus_c"]
+
+
+def sampling_records(minimum, curve):
+    """The draws as a structured array with the fields of :data:`DRAW_FIELDS`."""
+    out = np.empty(len(minimum), dtype=[(f, float) for f in DRAW_FIELDS])
+    out["Xplus"] = minimum
+    out["Xplus_a"], out["Xplus_b"], out["Xplus_c"] = np.asarray(curve).T
+    return out
+
+
 def interval(samples, level=0.95):
     """Central interval of ``samples`` at ``level``."""
     lo, hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
@@ -238,7 +260,8 @@ def _state(prior, x, couplings, phase_deg):
 
 
 def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, source="probe data"):
-    """The whole probe readout of one data set; returns (JSON-ready dict, Monte Carlo draws of the minimum).
+    """The whole probe readout of one data set; returns (JSON-ready dict, Monte Carlo draws: a structured array with
+    the fields of :data:`DRAW_FIELDS`).
 
     ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance).
     ``probe_cal``: the probe calibration's dict. ``settings``: the config's ``readout`` block
@@ -292,9 +315,13 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     rel_s = s_sigma / s
     # Monte Carlo: curve coefficients x calibration scale x correction factor
     n = int(settings["n_draws"])
-    mins, phis = curve_minimum(rng.multivariate_normal(coef, cov, size=n))
+    coef_draws = rng.multivariate_normal(coef, cov, size=n)
+    mins, phis = curve_minimum(coef_draws)
     scale = rng.choice(F_draws[:, 0], size=n) / F_opt[0] / (1.0 + rel_s * rng.standard_normal(n))
     mins = mins * scale
+    # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
+    offset = np.radians(x[1] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
+    curve = model_angle_curve(coef_draws * scale[:, None], offset)
     for q in points:
         q["sigma"] = float(np.sqrt(q["stat_sigma"] ** 2 + (q["value"] * rel_s) ** 2 + (q["value"] * rel_F) ** 2))
     result = {
@@ -314,7 +341,7 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
         "phi_opt_deg": {"value": phi_opt, "sigma": float(np.std(phis)), "ci95": interval(phis)},
         "n_draws": n,
     }
-    return result, mins
+    return result, sampling_records(mins, curve)
 
 
 def curves(probe_ds, background_ds, result, pump_fit, device, sideband):

@@ -54,20 +54,47 @@ def config_hash(config):
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _flatten(tree, prefix=""):
+    if isinstance(tree, dict):
+        out = {}
+        for key, value in tree.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def config_overrides(config, reference):
+    """Every setting of ``config`` that differs from ``reference`` (the repository's config/config.yaml):
+    ``{dotted.path: {"effective": value, "default": value or None}}``. A run with a ``--configfile``
+    or ``--config`` override lists each changed key here."""
+    ours, base = _flatten(config), _flatten(reference)
+    return {path: {"effective": ours.get(path), "default": base.get(path)}
+            for path in sorted(set(ours) | set(base)) if ours.get(path) != base.get(path)}
+
+
 def seeds(config):
     """Every seed the analysis uses, from the configuration."""
     return {"mcmc": list(config.get("mcmc", {}).get("seeds", [])), "readout": config.get("readout", {}).get("seed"),
             "verdict": config.get("verdict", {}).get("seed")}
 
 
-def collect(config, raw_dir, root="."):
-    """The provenance record of a run (JSON-ready)."""
+def collect(config, raw_dir, root=".", reference=None):
+    """The provenance record of a run (JSON-ready): with the full effective ``config`` and every setting in
+    which it differs from ``reference`` (default: ``config/config.yaml`` under ``root``)."""
+    if reference is None:
+        import yaml
+
+        path = Path(root) / "config" / "config.yaml"
+        reference = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    config = json.loads(json.dumps(config, default=str))  # JSON-ready (and detached from Snakemake's objects)
     return {
         "git": git_state(root),
         "versions": versions(),
         "raw_dir": str(raw_dir),
         "raw_data_sha256": raw_checksums(raw_dir),
         "config_sha256": config_hash(config),
+        "config": config,
+        "config_overrides": config_overrides(config, json.loads(json.dumps(reference, default=str))),
         "seeds": seeds(config),
         "platform": platform.platform(terse=True),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -12,7 +12,8 @@ import numpy as np
 from . import drive, instrument
 from .calibration import tone
 from .fitting import fit, prior_terms, propagate_many
-from .model import Params, UnstableSystemError, collective_variances, drift_matrix, optimal_phase, steady_state
+from .model import (Params, UnstableSystemError, collective_variances, drift_matrix, optimal_phase, phase_curves,
+                    steady_state)
 from .spectra import pump_spectrum
 
 #: Fit parameters: baths (quanta), couplings and detunings (kHz), g1/g2, gain (dB), n_add (quanta).
@@ -115,6 +116,21 @@ def collective(x, device, sideband):
     phi, duan = optimal_phase(p, V)
     xp, pm = collective_variances(p, phi, V)
     return float(xp), float(pm), float(duan), float(phi)
+
+
+#: Derived quantities of a posterior draw (:func:`draw_quantities`): <X+^2>, <P-^2>, Duan and phi_opt (rad) at
+#: the draw's optimal phase, and the coefficients of <(P-^phi)^2> = a + b cos 2phi + c sin 2phi (phi the model's
+#: quadrature angle), which the verdict adds to the probes' <(X+^phi)^2> at one phase.
+DERIVED = ["Xplus", "Pminus", "duan", "phi_opt", "Pminus_a", "Pminus_b", "Pminus_c"]
+
+
+def draw_quantities(x, device, sideband):
+    """The :data:`DERIVED` quantities of the steady state at fit vector ``x`` (one tuple)."""
+    p = params_from(x, device, sideband)
+    V = steady_state(p)
+    phi, duan = optimal_phase(p, V)
+    xp, pm = collective_variances(p, phi, V)
+    return (float(xp), float(pm), float(duan), float(phi), *(float(v) for v in phase_curves(p, V)[1]))
 
 
 def derived(result, device, sideband):

@@ -392,9 +392,16 @@ def _run(log_prob, z_best, cov, settings, seed, backend_path, label, progress, s
             _save_checkpoint(backend_path, chain, logp, accepted, state)
 
 
+def records(array, names):
+    """A structured array with one named float field per column of ``array`` (n, len(names))."""
+    from numpy.lib.recfunctions import unstructured_to_structured
+
+    return unstructured_to_structured(np.asarray(array, dtype=float), dtype=np.dtype([(n, float) for n in names]))
+
+
 def derived_samples(samples, device, sideband):
-    """(<X+^2>, <P-^2>, Duan, phi_opt) at each sample's optimal phase: shape (n, 4)."""
-    return np.array([pumpfit.collective(x, device, sideband) for x in samples])
+    """The :data:`pumpfit.DERIVED` quantities of each sample: shape (n, 7)."""
+    return np.array([pumpfit.draw_quantities(x, device, sideband) for x in samples])
 
 
 def mode(values):
@@ -483,8 +490,8 @@ def posterior_summary(runs, device, sideband, attrs=None):
     """Posterior of a set of independent runs: ``(summary, derived, idata)``.
 
     The runs' thinned post-burn-in draws (truncated to the shortest run) give the derived
-    ``<X+^2>, <P-^2>``, Duan and phi_opt at every draw; ``derived`` is their pooled
-    ``(n, 4)`` array. ``summary`` holds their distributions, every parameter's, the ArviZ
+    quantities of :data:`pumpfit.DERIVED` at every draw; ``derived`` is their pooled draws as a
+    structured array with those names as fields (``derived["Pminus"]``). ``summary`` holds their distributions, every parameter's, the ArviZ
     diagnostics of every quantity (:mod:`entangled_drums.diagnostics`) and per-run figures
     (acceptance, tau of the whole run and of its first half, effective samples).
     ``idata``: :mod:`entangled_drums.posterior`'s InferenceData.
@@ -492,7 +499,8 @@ def posterior_summary(runs, device, sideband, attrs=None):
     n = min(r.kept.shape[0] for r in runs)
     params = np.stack([r.kept[:n] for r in runs])  # (runs, n, walkers, 10)
     lp = np.stack([r.log_prob[r.burn::r.thin][:n] for r in runs])
-    derived = derived_samples(params.reshape(-1, params.shape[-1]), device, sideband).reshape(*params.shape[:3], 4)
+    derived = derived_samples(params.reshape(-1, params.shape[-1]), device, sideband).reshape(
+        *params.shape[:3], len(pumpfit.DERIVED))
     keys, bounds = ("Xplus", "Pminus", "duan"), (0.5, 0.5, 1.0)
     out = {key: summarise(derived[..., k].ravel(), bound) for k, (key, bound) in enumerate(zip(keys, bounds))}
     out["diagnostics"] = {key: diagnostics.diagnose(derived[..., k]) for k, key in enumerate(keys)}
@@ -506,7 +514,7 @@ def posterior_summary(runs, device, sideband, attrs=None):
     meta = dict(attrs or {}, seeds=[r.seed for r in runs], walkers=runs[0].n_walkers, burn_in=[r.burn for r in runs],
                 thin=[r.thin for r in runs], max_tau=[float(r.tau.max()) for r in runs])
     idata = posterior.build(params, derived, lp, meta)
-    return out, derived.reshape(-1, 4), idata
+    return out, records(derived.reshape(-1, len(pumpfit.DERIVED)), pumpfit.DERIVED), idata
 
 
 def check_convergence(summary, settings, label):
