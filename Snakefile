@@ -5,6 +5,9 @@
 #   snakemake --cores all                      the whole analysis (make)
 #   snakemake --config results_dir=DIR ...     see config/README.md
 
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -19,6 +22,11 @@ envvars:
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+# the data-set lists must fit together (mcmc and readout sets among the data sets, panels per series)
+sys.path.insert(0, str(Path(workflow.basedir, "workflow")))
+from entangled_drums.datasets import check as _check_datasets, pump_series, series_of, main_dataset  # noqa: E402
+
+_check_datasets(config)
 
 
 report: "workflow/report/workflow.rst"
@@ -55,7 +63,7 @@ rule all:
         figure_files("figD1_duan_couplings", "figD2_duan_baths", "figD3_detuning_vs_g_ratio"),
         results("design", "maps.json"),
         figure_files("figS1_thermal_calibration", "figS2_sideband_calibration", "figS3_probe_calibration"),
-        figure_files("fig2a", "fig2b", "fig2c", "fig2d"),
+        figure_files(*[panel["name"] for panel in config["figures"]["pump_panels"].values()]),
         notebook_outputs("00_raw_data"),
         notebook_outputs("01_model_overview"),
         notebook_outputs("02_thermal_calibration"),

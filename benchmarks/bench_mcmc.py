@@ -30,6 +30,8 @@ import yaml  # noqa: E402
 from entangled_drums import chain, pumpfit, rawdata, sampling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The flat bath priors of config/config.yaml (the workflow's posterior).
+BATH_PRIOR_MAX = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["mcmc"]["bath_prior_max"]
 STEPS = 6000
 SEED = 101
 
@@ -37,7 +39,7 @@ SEED = 101
 def fixed_length(ds, device, sideband, fits, kind):
     """(acceptance, max tau first half, max tau whole, effective samples, seconds) of one run of STEPS steps."""
     result, prior = pumpfit.fit_trace(ds, 0, device, sideband, fits)
-    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior)
+    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior, BATH_PRIOR_MAX)
     coords = sampling.coordinates_for(prior, kind)
     J = coords.jacobian(result.x)
     density = sampling.InCoordinates(post, coords)
@@ -65,7 +67,7 @@ def main():
     sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
     data = {name: rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc") for name in ("C", "D")}
     result, prior = pumpfit.fit_trace(data["C"], 0, device, sideband, fits)
-    sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior)(result.x[None])  # compiled (or cached) before any timing
+    sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior, BATH_PRIOR_MAX)(result.x[None])  # compiled (or cached) before any timing
     print(f"# MCMC benchmark: {STEPS} steps x 32 walkers per run, one core, archive data")
     print(f"{'data set / method':<24} {'acceptance':>10} {'max tau':>9} {'(1st half)':>10} {'ESS':>7} "
           f"{'seconds':>8} {'ESS/s':>7}")

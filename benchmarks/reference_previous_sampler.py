@@ -29,6 +29,8 @@ import yaml  # noqa: E402
 from entangled_drums import chain, provenance, pumpfit, rawdata, sampling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The flat bath priors of config/config.yaml (the workflow's posterior).
+BATH_PRIOR_MAX = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["mcmc"]["bath_prior_max"]
 OUT = ROOT / "tests" / "data" / "previous_sampler_reference.json"
 
 
@@ -38,7 +40,7 @@ def reference(name, steps, seed=2024):
     sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
     ds = rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc")
     result, prior = pumpfit.fit_trace(ds, 0, device, sideband, fits)
-    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior)
+    post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior, BATH_PRIOR_MAX)
     rng = np.random.default_rng(seed)
     start = sampling.initial_walkers(result.x, result.cov, 32, rng, post, start="ball")
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]

@@ -40,7 +40,7 @@ from entangled_drums.figures import COLORS, save, spectral_picture, use_style
 
 use_style()
 cfg = defaults()
-device, dataset = device or cfg["device"], dataset or cfg["datasets"]["C"]
+device, dataset = device or cfg["device"], dataset or cfg["datasets"][cfg["figures"]["main_dataset"]]
 params = nominal_params(device, dataset)
 f1, f2, kappa = params.f1, params.f2, params.kappa
 Omega, fbar = params.Omega, 0.5 * (f1 + f2)

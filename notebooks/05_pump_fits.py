@@ -33,6 +33,8 @@
 raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 fits = None  # default: config/config.yaml
+datasets = None  # the data sets and their series; default: config/config.yaml
+panels = None  # Fig. 2 panel per pump series; default: config/config.yaml
 sideband_json = "results/calibration/sideband.json"
 output_json = "results/fits/pump_fits.json"
 figure_dir = "results/figures"
@@ -45,17 +47,25 @@ import numpy as np
 
 from entangled_drums import calibration, jsonio, pumpfit, rawdata
 from entangled_drums.config import defaults
+from entangled_drums.datasets import label, pump_series
 from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_style
 
 use_style()
 cfg = defaults()
 device, fits = device or cfg["device"], fits or cfg["fits"]
+datasets, panels = datasets or cfg["datasets"], panels or cfg["figures"]["pump_panels"]
 sideband = jsonio.load(sideband_json)
-series = {s: rawdata.load(Path(raw_dir) / f"pump_{s}.nc") for s in "ABCD"}
+members = pump_series({"datasets": datasets})
+series = {s: rawdata.load(Path(raw_dir) / f"pump_{s}.nc") for s in members}
 fitted, records = {}, {}
 for s, ds in series.items():
-    for i in range(ds.sizes["trace"]):
-        name = str(ds["label"].values[i])
+    labels = [str(v) for v in ds["label"].values]
+    missing = [name for name in members[s] if name not in labels]
+    if missing:
+        raise ValueError(f"{raw_dir}/pump_{s}.nc has no trace labelled {missing} (its labels: {labels}); "
+                         "config 'datasets' names them in this series")
+    for name in members[s]:
+        i = labels.index(name)
         result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
         fitted[name] = (s, i, result)
         records[name] = pumpfit.summary(result, prior, device, sideband)
@@ -69,10 +79,12 @@ jsonio.dump({"datasets": records, "settings": fits}, output_json)
 
 # %% [markdown]
 # ## Fig. 2 — pump output spectra with the fits
-# The spectra near ωc in quanta (gain and added noise from each fit), with the theory line and
-# normalised residuals. (a) G− = 103 kHz, G+ = 82, 74, 67 kHz (offset by 1 quantum each); the
-# blue line is the model's single-tone sideband-cooling spectrum of drum 1 at the same G−, for
-# reference. (b) G− = 201 kHz, three detunings. (c) data set C. (d) data set D.
+# One figure per pump series (`figures.pump_panels` in the config). The spectra near ωc in quanta
+# (gain and added noise from each fit), with the theory line and normalised residuals. Layout
+# `offset`: the series' traces in one panel, offset by one quantum each, optionally with the
+# model's single-tone sideband-cooling spectrum of drum 1 at the same G− for reference (the paper's
+# 2a); `side_by_side`: one panel per trace (2b, three detunings). A single trace is titled with
+# its ⟨P−²⟩ (2c, 2d).
 
 
 # %%
@@ -87,7 +99,7 @@ def draw(ax, ax_res, name, offset=0.0, color="black"):
     model = pumpfit.model_quanta(result.x, f, device, sideband)
     sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
     spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
-                            color=color, offset=offset, label=name, bin_to=250)
+                            color=color, offset=offset, label=label(datasets, name), bin_to=250)
     return f[keep], result
 
 
@@ -110,20 +122,29 @@ def panel(fig, spec, names, title, offsets=None, reference=False):
     return ax
 
 
-fig = plt.figure(figsize=(4.2, 3.6))
-panel(fig, fig.add_gridspec(1, 1)[0], ["A1", "A2", "A3"], "(a) G−/2π ≈ 103 kHz, G+/2π ≈ 82, 74, 67 kHz",
-      offsets=[2.0, 1.0, 0.0], reference=True)
-save(fig, Path(figure_dir) / "fig2a")
-fig = plt.figure(figsize=(9.0, 3.4))
-grid = fig.add_gridspec(1, 3, wspace=0.35)
-for k, name in enumerate(["B1", "B2", "B3"]):
-    prior = records[name]["priors"]
-    delta = 0.5 * (prior["delta_plus"][0] - prior["delta_minus"][0])
-    panel(fig, grid[k], [name], f"(b) {name}: G−/2π ≈ 201 kHz, Δ/2π ≈ {delta:.1f} kHz")
-save(fig, Path(figure_dir) / "fig2b")
-for name, tag in (("C", "c"), ("D", "d")):
-    fig = plt.figure(figsize=(4.2, 3.4))
-    d = records[name]["derived"]
-    panel(fig, fig.add_gridspec(1, 1)[0], [name],
-          f"({tag}) data set {name}: " + rf"$\langle P_-^2\rangle$ = {d['Pminus']['value']:.2f}±{d['Pminus']['sigma']:.2f}")
-    save(fig, Path(figure_dir) / f"fig2{tag}")
+def nominal(names, key):
+    return ", ".join(f"{datasets[n][key] / 1e3:.0f}" for n in names)
+
+
+for s, settings in panels.items():
+    names, tag = members[s], settings["name"][-1]
+    if settings.get("layout", "offset") == "side_by_side":
+        fig = plt.figure(figsize=(3.0 * len(names), 3.4))
+        grid = fig.add_gridspec(1, len(names), wspace=0.35)
+        for k, name in enumerate(names):
+            prior = records[name]["priors"]
+            delta = 0.5 * (prior["delta_plus"][0] - prior["delta_minus"][0])
+            panel(fig, grid[k], [name], f"({tag}) {label(datasets, name)}: G−/2π ≈ {nominal([name], 'G_minus')} kHz, "
+                                        f"Δ/2π ≈ {delta:.1f} kHz")
+    elif len(names) == 1:
+        fig = plt.figure(figsize=(4.2, 3.4))
+        d = records[names[0]]["derived"]
+        panel(fig, fig.add_gridspec(1, 1)[0], names,
+              f"({tag}) data set {label(datasets, names[0])}: "
+              + rf"$\langle P_-^2\rangle$ = {d['Pminus']['value']:.2f}±{d['Pminus']['sigma']:.2f}")
+    else:
+        fig = plt.figure(figsize=(4.2, 3.6))
+        panel(fig, fig.add_gridspec(1, 1)[0], names,
+              f"({tag}) G−/2π ≈ {nominal(names[:1], 'G_minus')} kHz, G+/2π ≈ {nominal(names, 'G_plus')} kHz",
+              offsets=[float(len(names) - 1 - k) for k in range(len(names))], reference=settings.get("reference", False))
+    save(fig, Path(figure_dir) / settings["name"])

@@ -39,6 +39,8 @@
 # %% tags=["parameters"]
 raw_dir = "data/raw"
 dataset = "C"
+series = "C"  # the raw file pump_<series>.nc whose trace labelled `dataset` is analysed
+color = "black"
 device = None  # default: config/config.yaml
 fits = None  # default: config/config.yaml
 mcmc = None  # default: config/quick.yaml (short chains for a run by hand)
@@ -66,8 +68,11 @@ cfg = defaults()
 device, fits = device or cfg["device"], fits or cfg["fits"]
 mcmc = mcmc or defaults("config/quick.yaml")["mcmc"]
 sideband = jsonio.load(sideband_json)
-ds = rawdata.load(Path(raw_dir) / f"pump_{dataset}.nc")
-i = [str(v) for v in ds["label"].values].index(dataset)
+ds = rawdata.load(Path(raw_dir) / f"pump_{series}.nc")
+labels = [str(v) for v in ds["label"].values]
+if dataset not in labels:
+    raise ValueError(f"{raw_dir}/pump_{series}.nc has no trace labelled {dataset!r} (its labels: {labels})")
+i = labels.index(dataset)
 runs, lsq, prior = sampling.sample_trace(ds, i, device, sideband, fits, mcmc, chain_dir, int(processes))
 summary, pooled, idata = sampling.posterior_summary(runs, device, sideband, attrs={"dataset": dataset})
 sampling.check_convergence(summary, mcmc, f"MCMC of data set {dataset}")
@@ -117,11 +122,11 @@ save(fig, Path(figure_dir) / f"figS4_chains_{dataset}")
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.4))
 quantities = [("Xplus", r"$\langle X_+^2\rangle$"), ("Pminus", r"$\langle P_-^2\rangle$"), ("duan", "Duan")]
-for k, (ax, (key, label)) in enumerate(zip(axes, quantities)):
+for ax, (key, label) in zip(axes, quantities):
     s = summary[key]
-    ax.hist(pooled[:, k], bins=60, density=True, color=COLORS[dataset], alpha=0.6)
+    ax.hist(pooled[key], bins=60, density=True, color=color, alpha=0.6)
     ax.axvline(s["bound"], color=COLORS["vacuum"], ls="--", lw=1)
-    ax.axvspan(min(pooled[:, k].min(), s["bound"]), s["bound"], color=COLORS["vacuum"], alpha=0.08)
+    ax.axvspan(min(pooled[key].min(), s["bound"]), s["bound"], color=COLORS["vacuum"], alpha=0.08)
     ax.set_title(f"{s['value']:.3f} ± {s['sigma']:.3f};  P(< {s['bound']:g}) = {s['prob_below']:.3f}", fontsize=7)
     ax.set_xlabel(label)
     ax.set_yticks([])

@@ -48,6 +48,8 @@ raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 readout = None  # default: config/config.yaml
 datasets = ["C", "D"]
+main = "C"  # the data set whose traces Fig. 3 shows
+display = None  # the config's data sets (display names and colours); default: config/config.yaml
 sideband_json = "results/calibration/sideband.json"
 probe_json = "results/calibration/probe.json"
 pump_fits_json = "results/fits/pump_fits.json"
@@ -63,12 +65,13 @@ import numpy as np
 
 from entangled_drums import jsonio, probes, rawdata
 from entangled_drums.config import defaults
+from entangled_drums.datasets import color, label
 from entangled_drums.figures import COLORS, binned, gapped, save, use_style
 from entangled_drums.units import VACUUM_VARIANCE
 
 use_style()
 cfg = defaults()
-device, readout = device or cfg["device"], readout or cfg["readout"]
+device, readout, display = device or cfg["device"], readout or cfg["readout"], display or cfg["datasets"]
 sideband, probe_cal = jsonio.load(sideband_json), jsonio.load(probe_json)
 pump_fits = jsonio.load(pump_fits_json)["datasets"]
 rng = np.random.default_rng(int(readout["seed"]))
@@ -91,27 +94,27 @@ for name in datasets:
 jsonio.dump({"datasets": results, "settings": readout}, output_json)
 
 # %% [markdown]
-# ## Fig. 3 — probe spectra of data set C after background subtraction
+# ## Fig. 3 — probe spectra of the main data set after background subtraction
 # Four squeezed phases (smallest variance) and two hot ones (largest variance, own vertical
 # scale). Data re-binned for display; lines: the model at the fitted imbalance and phases.
 
 # %%
-points = results["C"]["points"]
+points = results[main]["points"]
 order = np.argsort([q["value"] for q in points])
 chosen = sorted(order[:4], key=lambda i: points[i]["setpoint_deg"]) + list(order[-2:])
 fig, axes = plt.subplots(3, 2, figsize=(6.8, 6.0), sharex=True)
 for ax, i in zip(axes.T.ravel(), chosen):
-    t = data["C"][i]
+    t = data[main][i]
     fb, sb = binned(t["f"], t["signal"], k=6)
     f, m = gapped((t["f"] - float(device["f_c"])) / 1e3, t["model"])
-    ax.plot((fb - float(device["f_c"])) / 1e3, sb, ".", ms=2, color=COLORS["C"])
+    ax.plot((fb - float(device["f_c"])) / 1e3, sb, ".", ms=2, color=color(display, main))
     ax.plot(f, m, color=COLORS["theory"], lw=1)
     ax.set_title(rf"$\varphi$ = {t['setpoint_deg']:g}°:  $\langle (X_+^\varphi)^2\rangle$ = {points[i]['value']:.2f}", fontsize=8)
 for ax in axes[-1]:
     ax.set_xlabel("$(f-f_c)/$kHz")
 for ax in axes[:, 0]:
     ax.set_ylabel("$S^d_{out}$ (quanta)")
-fig.suptitle("data set C: probe spectra minus background (top: squeezed; bottom right: hot)", fontsize=8)
+fig.suptitle(f"data set {label(display, main)}: probe spectra minus background (top: squeezed; bottom right: hot)", fontsize=8)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "fig3")
 
@@ -132,11 +135,11 @@ for name, r in results.items():
     theory = probes.theory_variance(pump_fits[name], device, sideband, grid, r["phase_offset_deg"]["value"])[:, 0]
     fitted = probes.curve_value(np.array(r["phase_curve"]["coefficients"]), grid)
     for ax in (ax_a, ax_b):
-        ax.errorbar(sp, v, err, fmt="o", ms=3, color=COLORS[name], label=f"data set {name}")
-        ax.plot(grid, theory, color=COLORS[name], lw=1)
-        ax.plot(grid, fitted, color=COLORS[name], lw=0.8, ls="--")
+        ax.errorbar(sp, v, err, fmt="o", ms=3, color=color(display, name), label=f"data set {label(display, name)}")
+        ax.plot(grid, theory, color=color(display, name), lw=1)
+        ax.plot(grid, fitted, color=color(display, name), lw=0.8, ls="--")
     ax_b.errorbar(r["phi_opt_deg"]["value"], r["Xplus"]["value"], np.abs(np.subtract(r["Xplus"]["ci95"],
-                  r["Xplus"]["value"]))[:, None], xerr=r["phi_opt_deg"]["sigma"], fmt="*", ms=8, color=COLORS[name],
+                  r["Xplus"]["value"]))[:, None], xerr=r["phi_opt_deg"]["sigma"], fmt="*", ms=8, color=color(display, name),
                   mfc="white", label=f"{name}: fitted minimum")
 for ax in (ax_a, ax_b):
     ax.axhline(VACUUM_VARIANCE, color=COLORS["vacuum"], lw=1, label="zero-point ½")

@@ -46,6 +46,8 @@ verdict_cfg = None  # default: config/config.yaml
 readout = None  # default: config/config.yaml
 config_all = None  # the whole effective config (provenance records it and its overrides); default: config/config.yaml
 datasets = ["C", "D"]
+main = "C"  # the data set of Fig. 1d and of the unsuffixed LaTeX macros
+display = None  # the config's data sets (series, display names, colours); default: config/config.yaml
 sideband_json = "results/calibration/sideband.json"
 pump_fits_json = "results/fits/pump_fits.json"
 probes_json = "results/readout/probes.json"
@@ -64,6 +66,7 @@ import yaml
 
 from entangled_drums import collective_variances, jsonio, optimal_phase, provenance, pumpfit, steady_state, verdict
 from entangled_drums.config import defaults
+from entangled_drums.datasets import color, label, pump_series
 from entangled_drums.design import duan_vs_G_minus
 from entangled_drums.figures import COLORS, fluctuation_ellipses, save, use_style
 from entangled_drums.model import quadrature_index
@@ -72,6 +75,7 @@ from entangled_drums.probes import PumpPrior, theory_variance
 use_style()
 cfg = defaults()
 config_all = config_all or cfg
+display = display or cfg["datasets"]
 device, verdict_cfg, readout = device or cfg["device"], verdict_cfg or cfg["verdict"], readout or cfg["readout"]
 level = float(verdict_cfg["probability"])
 sideband = jsonio.load(sideband_json)
@@ -95,7 +99,7 @@ headline = {"datasets": entries, "comparison": verdict.compare(entries, paper, l
 jsonio.dump(headline, f"{headline_stem}.json")
 table = verdict.markdown(headline)
 Path(f"{headline_stem}.md").write_text(table)
-Path(f"{headline_stem}.tex").write_text(verdict.tex(headline))
+Path(f"{headline_stem}.tex").write_text(verdict.tex(headline, main))
 print(table)
 
 # %% [markdown]
@@ -115,8 +119,9 @@ for name in datasets:
     v = np.array([q["value"] for q in r["points"]])[near] + pm
     sigma = np.array([q["sigma"] for q in r["points"]])[near]
     err = 1.96 * np.hypot(sigma, pump_fits[name]["derived"]["Pminus"]["sigma"])
-    ax.errorbar(sp[near], v, err, fmt="o", ms=3, color=COLORS[name], label=f"data set {name}")
-    ax.plot(grid, theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1), color=COLORS[name], lw=1)
+    ax.errorbar(sp[near], v, err, fmt="o", ms=3, color=color(display, name), label=f"data set {label(display, name)}")
+    ax.plot(grid, theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1), color=color(display, name),
+            lw=1)
 ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1, label="Duan bound 1")
 ax.set_xlabel("probe phase setpoint φ (deg)")
 ax.set_ylabel(r"$\langle (X_+^\varphi)^2\rangle + \langle (P_-^\varphi)^2\rangle$")
@@ -126,27 +131,28 @@ save(fig, Path(figure_dir) / "fig4c")
 
 # %% [markdown]
 # ## Fig. 4d — the Duan quantity at the optimal phase against G−
-# Open symbols: every pump data set's least-squares fit. Filled: the verdict (probes + MCMC) of C
-# and D, with 95 % intervals. Lines: the model at each set's fitted baths, detunings and G+/G−
-# ratio, with G− varied.
+# Open symbols: every pump data set's least-squares fit, coloured by series. Filled: the verdict
+# (probes + MCMC) of each data set with probe spectra, with 95 % intervals. Lines: the model at
+# the fitted baths, detunings and G+/G− ratio of one data set per series (the one pumped closest
+# to the sidebands), with G− varied.
 
 # %%
 fig, ax = plt.subplots(figsize=(4.2, 3.0))
 G = np.linspace(40e3, 420e3, 120)
-series_colors = {"A": "#7f7f7f", "B": "#1f77b4", "C": COLORS["C"], "D": COLORS["D"]}
-for label, fit in pump_fits.items():
-    color = series_colors.get(label[0], "0.4")
-    d = fit["derived"]["duan"]
-    G_minus = fit["parameters"]["G_minus"]["value"]
-    ax.errorbar(G_minus, d["value"], 1.96 * d["sigma"], fmt="o", mfc="white", ms=4, color=color)
-for label in ("A1", "B3", "C", "D"):
-    if label in pump_fits:
-        line = duan_vs_G_minus(PumpPrior(pump_fits[label], device, sideband).params(), G)
-        ax.plot(G / 1e3, line, color=series_colors[label[0]], lw=1, label=f"theory, baths of {label}")
+members = pump_series({"datasets": display})
+series_color = {s: color(display, names[0]) for s, names in members.items()}
+for s, names in members.items():
+    for name in names:
+        d = pump_fits[name]["derived"]["duan"]
+        G_minus = pump_fits[name]["parameters"]["G_minus"]["value"]
+        ax.errorbar(G_minus, d["value"], 1.96 * d["sigma"], fmt="o", mfc="white", ms=4, color=series_color[s])
+    ref = min(names, key=lambda n: abs(display[n].get("Delta", 0.0)))  # first of the least detuned
+    line = duan_vs_G_minus(PumpPrior(pump_fits[ref], device, sideband).params(), G)
+    ax.plot(G / 1e3, line, color=series_color[s], lw=1, label=f"theory, baths of {label(display, ref)}")
 for name, e in entries.items():
     G_minus = pump_fits[name]["parameters"]["G_minus"]["value"]
     ax.errorbar(G_minus, e["duan"]["value"], np.abs(np.subtract(e["duan"]["ci95"], e["duan"]["value"]))[:, None],
-                fmt="s", ms=5, color=COLORS[name], label=f"{name}: probes + MCMC")
+                fmt="s", ms=5, color=color(display, name), label=f"{label(display, name)}: probes + MCMC")
 ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1)
 ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
 ax.set_ylabel("Duan quantity at optimal φ")
@@ -155,18 +161,18 @@ ax.legend(frameon=False, fontsize=6)
 save(fig, Path(figure_dir) / "fig4d")
 
 # %% [markdown]
-# ## Fig. 1d — fluctuation ellipses of the inferred state of data set C
-# The steady state at the least-squares pump fit of C. In the (X1, X2) plane it is narrower than
+# ## Fig. 1d — fluctuation ellipses of the inferred state of the main data set
+# The steady state at the least-squares pump fit of the main data set (`figures.main_dataset`). In the (X1, X2) plane it is narrower than
 # the zero-point circle along X+ = (X1 + X2)/√2. In the (P1, P2) plane it is narrower along
 # P− = (P2 − P1)/√2.
 
 # %%
-params = PumpPrior(pump_fits["C"], device, sideband).params()
+params = PumpPrior(pump_fits[main], device, sideband).params()
 V = steady_state(params)
 phi_opt, duan_opt = optimal_phase(params, V)
 x_plus, p_minus = (float(v) for v in collective_variances(params, phi_opt, V))
 fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))
-fluctuation_ellipses(axes, V, quadrature_index(params))
-fig.suptitle(rf"data set C (pump fit): $\langle X_+^2\rangle$={x_plus:.3f}, $\langle P_-^2\rangle$={p_minus:.3f}, "
+fluctuation_ellipses(axes, V, quadrature_index(params), color=color(display, main))
+fig.suptitle(rf"data set {label(display, main)} (pump fit): $\langle X_+^2\rangle$={x_plus:.3f}, $\langle P_-^2\rangle$={p_minus:.3f}, "
              f"Duan={duan_opt:.3f}", fontsize=8)
 save(fig, Path(figure_dir) / "fig1d")

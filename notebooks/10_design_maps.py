@@ -29,6 +29,9 @@
 
 # %% tags=["parameters"]
 device = None  # default: config/config.yaml
+main = "C"  # the data set whose inferred state the maps vary
+marked = ["C", "D"]  # data sets marked in the bath map
+display = None  # the config's data sets (display names, colours); default: config/config.yaml
 sideband_json = "results/calibration/sideband.json"
 pump_fits_json = "results/fits/pump_fits.json"
 output_json = "results/design/maps.json"
@@ -42,15 +45,17 @@ import numpy as np
 
 from entangled_drums import design, jsonio
 from entangled_drums.config import defaults
+from entangled_drums.datasets import color, label
 from entangled_drums.figures import COLORS, duan_map_panel, save, use_style
 from entangled_drums.probes import PumpPrior
 
 use_style()
-device = device or defaults()["device"]
+cfg = defaults()
+device, display = device or cfg["device"], display or cfg["datasets"]
 sideband = jsonio.load(sideband_json)
 fits = jsonio.load(pump_fits_json)["datasets"]
 state = {name: PumpPrior(fit, device, sideband).params() for name, fit in fits.items()}
-C = state["C"]
+C = state[main]  # the reference state (the paper's data set C by default)
 
 # %% [markdown]
 # ## (a) Duan over the pump couplings
@@ -65,7 +70,7 @@ duan_map_panel(fig, ax, G_minus / 1e3, G_plus / 1e3, coupling_map,
                {name: (p.G_minus / 1e3, p.G_plus / 1e3) for name, p in state.items()})
 ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
 ax.set_ylabel(r"$G_+/2\pi$ (kHz)")
-ax.set_title("baths and detunings of C", fontsize=8)
+ax.set_title(f"baths and detunings of {label(display, main)}", fontsize=8)
 save(fig, Path(figure_dir) / "figD1_duan_couplings")
 
 # %% [markdown]
@@ -77,10 +82,10 @@ n_m = np.linspace(0.0, 400.0, 41)
 ratio = C.n_m2 / C.n_m1
 bath_map = design.duan_map(C, "n_c", n_c, "n_m1", n_m, tie=lambda x, y: {"n_m2": y * ratio})
 fig, ax = plt.subplots(figsize=(4.4, 3.4))
-duan_map_panel(fig, ax, n_c, n_m, bath_map, {name: (state[name].n_c, state[name].n_m1) for name in ("C", "D")})
+duan_map_panel(fig, ax, n_c, n_m, bath_map, {name: (state[name].n_c, state[name].n_m1) for name in marked})
 ax.set_xlabel(r"cavity bath $n_c$")
 ax.set_ylabel(r"drum-1 bath $n_{m1}$ ($n_{m2}$ in the fitted ratio)")
-ax.set_title("couplings and detunings of C", fontsize=8)
+ax.set_title(f"couplings and detunings of {label(display, main)}", fontsize=8)
 save(fig, Path(figure_dir) / "figD2_duan_baths")
 
 # %% [markdown]
@@ -90,10 +95,10 @@ save(fig, Path(figure_dir) / "figD2_duan_baths")
 ratios = np.linspace(0.8, 1.2, 17)
 best = np.array([design.optimal_detuning(C, r) for r in ratios])
 fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(4.2, 4.0), sharex=True)
-ax1.plot(ratios, best[:, 0] / 1e3, "o-", ms=3, color=COLORS["C"])
+ax1.plot(ratios, best[:, 0] / 1e3, "o-", ms=3, color=color(display, main))
 ax1.axvline(C.g_ratio, color="0.5", ls=":", lw=0.8)
 ax1.set_ylabel(r"optimal $\Delta/2\pi$ (kHz)")
-ax2.plot(ratios, best[:, 1], "o-", ms=3, color=COLORS["C"], label="optimal Δ")
+ax2.plot(ratios, best[:, 1], "o-", ms=3, color=color(display, main), label="optimal Δ")
 ax2.plot(ratios, [design.duan_at(C, g_ratio=float(r), delta_plus=0.0, delta_minus=0.0) for r in ratios], "s--", ms=3,
          color="0.5", label="Δ = 0")
 ax2.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1)

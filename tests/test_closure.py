@@ -20,6 +20,7 @@ import yaml
 
 from conftest import ROOT
 from entangled_drums import chain, closure
+from entangled_drums.datasets import pump_series
 from entangled_drums.simulate import simulate
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -34,8 +35,8 @@ SEEDS = (11, 12, 13)
 
 def analyse(raw_dir, truth):
     cal = chain.calibrate(raw_dir, DEVICE, FITS)
-    fits = chain.fit_pumps(raw_dir, DEVICE, FITS, cal["sideband"])
-    readouts = chain.read_out(raw_dir, DEVICE, cal["sideband"], cal["probe"], fits, READOUT)
+    fits = chain.fit_pumps(raw_dir, DEVICE, FITS, cal["sideband"], pump_series(CONFIG))
+    readouts = chain.read_out(raw_dir, DEVICE, cal["sideband"], cal["probe"], fits, READOUT, READOUT["datasets"])
     return (closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth)
             + closure.probe_pulls(readouts, truth, fits))
 

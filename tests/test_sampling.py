@@ -139,7 +139,7 @@ def test_batched_log_posterior_equals_the_model_path_row_by_row():
     """One compiled loop over rows gives exactly what pump_spectrum + the Gamma likelihood give per row;
     unstable rows (G+ > G-) and rows outside the bath priors are -inf."""
     f, psd, n = _trace()
-    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS)
+    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0})
     rows = X_C + np.random.default_rng(3).normal(size=(6, 10)) * np.array([0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.02, 0.05])
     rows[4, 4] = 300.0  # G+ > G-: no steady state
     rows[5, 0] = -0.1  # negative cavity bath

@@ -11,7 +11,7 @@ from entangled_drums import chain, closure, sampling, verdict
 from entangled_drums.simulate import simulate
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-QUICK = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["mcmc"]
+QUICK = dict(CONFIG["mcmc"], **yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["mcmc"])
 PAPER = yaml.safe_load((ROOT / "data" / "paper_values.yaml").read_text())
 
 
@@ -72,7 +72,7 @@ def test_markdown_and_tex_state_the_verdict():
     assert "NOT shown to be entangled" in md and "ENTANGLED**" not in md
     assert head["comparison"]["C"]["duan"]["agree"] is False  # 1.2 +- 0.03 vs the paper's 0.83 +- 0.13
     assert head["comparison"]["C"]["prob_duan_below_one"]["agree"] is False
-    assert "\\newcommand{\\Entangled}{no}" in verdict.tex(head)
+    assert "\\newcommand{\\Entangled}{no}" in verdict.tex(head, "C")
 
 
 def test_agreement_rule():

@@ -3,10 +3,11 @@
 import json
 
 import nbformat
+import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, snakemake
+from conftest import ROOT, copy_repository, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -186,3 +187,55 @@ def test_notebook_runs_by_hand_with_its_defaults(workflow_run, step, tmp_path):
                           cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert out.stat().st_size > 1000
+
+
+def test_renamed_and_fewer_data_sets_run_from_config_alone(tmp_path):
+    """An experiment with other names and fewer series: data set C is called `run7`, series A and B are
+    missing, D has a pump spectrum but no posterior or probes. Only data/raw and config.yaml change;
+    the quick workflow runs through to a headline for run7."""
+    import xarray as xr
+
+    from entangled_drums import rawdata
+
+    repo = copy_repository(tmp_path / "repo")
+    raw = repo / "data" / "raw"
+    for name in ("pump_A.nc", "pump_B.nc", "probe_D.nc", "background_D.nc"):
+        (raw / name).unlink()
+    for kind in ("pump", "probe", "background"):
+        with xr.open_dataset(raw / f"{kind}_C.nc", engine="h5netcdf") as ds:
+            ds = ds.load()
+        ds.attrs["dataset"] = "run7"
+        if kind == "pump":
+            ds["label"] = ("trace", np.array(["run7"], dtype=object))
+        rawdata.write(ds, raw / f"{kind}_run7.nc")
+        (raw / f"{kind}_C.nc").unlink()
+    (raw / rawdata.MANIFEST).unlink()
+    rawdata.write_manifest(raw)
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    quick = yaml.safe_load((repo / "config" / "quick.yaml").read_text())
+    config["datasets"] = {"run7": dict(config["datasets"]["C"], series="run7", label="run 7", color="#000080"),
+                          "D": config["datasets"]["D"]}
+    config["figures"] = {"pump_panels": {"run7": {"name": "fig2_run7"}, "D": {"name": "fig2_D"}}, "main_dataset": "run7"}
+    config["mcmc"] = dict(config["mcmc"], **quick["mcmc"], datasets=["run7"])
+    config["readout"]["datasets"] = ["run7"]
+    (repo / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    snakemake(repo, "--cores", "2", timeout=1200)
+    head = json.loads((repo / "results" / "headline.json").read_text())
+    assert set(head["datasets"]) == {"run7"}
+    e = head["datasets"]["run7"]
+    assert e["entangled"] == (e["prob_duan_below_one"] >= head["verdict_probability"])
+    assert head["comparison"]["run7"]["duan"]["paper"] is None  # the paper has no data set "run7"
+    assert {"datasets.run7.series", "datasets.A1.series", "figures.main_dataset"} <= set(head["provenance"]["config_overrides"])
+    figures = repo / "results" / "figures"
+    for name in ("fig2_run7", "fig2_D", "figS4_corner_run7", "figS5_posteriors_run7", "fig3", "fig4c", "fig1d"):
+        assert (figures / f"{name}.png").is_file(), name
+    assert not list(figures.glob("fig2a*")) and not (repo / "results" / "mcmc" / "D.json").exists()
+    assert "\\newcommand{\\XplusBAE}" in (repo / "results" / "headline.tex").read_text()
+    assert "run 7" in (repo / "results" / "headline.md").read_text() or "run7" in (repo / "results" / "headline.md").read_text()
+
+
+def test_inconsistent_data_set_lists_are_a_clear_error(code_copy):
+    proc = snakemake(code_copy, "--dry-run", "--config", "mcmc={'datasets': ['C']}", check=False)
+    assert proc.returncode != 0
+    assert ("config: readout.datasets ['D'] have no posterior: add them to mcmc.datasets (the verdict needs both)"
+            in proc.stderr + proc.stdout), proc.stderr[-2000:]

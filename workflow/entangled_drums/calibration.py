@@ -43,7 +43,8 @@ def lorentzian_area(f, psd, n_avg, label):
     floor0 = np.median(np.concatenate([psd[:20], psd[-20:]]))
     peak = psd.max() - floor0
     f0 = f[np.argmax(psd)]
-    w0 = 150.0
+    # starting width: the span above half the peak (at least two bins), from the trace itself
+    w0 = max(float(np.ptp(f[psd - floor0 >= 0.5 * peak])), 2.0 * float(np.median(np.diff(f))))
     scale = floor0
 
     def residuals(x):
@@ -109,16 +110,18 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
         for i in range(ds.sizes["trace"]):
             f, psd = _trace(ds, i)
             f_tone, p_dbm = tone(ds, i, "pump_red")
-            traces.append(dict(drum=drum, f=f, psd=psd, n_avg=float(ds["n_averages"].values[i]), f_tone=f_tone,
+            traces.append(dict(drum=drum, index=i, f=f, psd=psd, n_avg=float(ds["n_averages"].values[i]), f_tone=f_tone,
                                power_dbm=p_dbm))
             names += [f"G_{drum}_{i}", f"nc_{drum}_{i}"]
     base = Params(f1=float(device["f1"]), f2=float(device["f2"]), gamma1=float(device["gamma1"]),
                   gamma2=float(device["gamma2"]), kappa=kappa, kappa_out=float(device["kappa_out"]),
                   g_ratio=float(device["g_ratio"]))
 
+    index = {name: j for j, name in enumerate(names)}
+
     def spectrum(x, t, k):
-        gain_db, n_add, f1, f2, n1, n2 = x[:6]
-        G, n_c = x[6 + 2 * k] * 1e3, x[7 + 2 * k]
+        gain_db, n_add, f1, f2, n1, n2 = (x[index[n]] for n in ("gain_dB", "n_add", "f1", "f2", "n1", "n2"))
+        G, n_c = x[index[f"G_{t['drum']}_{t['index']}"]] * 1e3, x[index[f"nc_{t['drum']}_{t['index']}"]]
         p = base.replace(f1=f1, f2=f2, n_m1=n1, n_m2=n2, n_c=n_c)
         f_drum = f1 if t["drum"] == 1 else f2
         detuning = t["f_tone"] - (f_c - f_drum)
@@ -148,12 +151,12 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
     result = fit(residuals, x0, names, priors, x_scale=scale, label="sideband calibration", bounds=bounds)
     out = {"fit": result.as_dict(), "gain_dB": result.value("gain_dB"), "gain_dB_sigma": result.error("gain_dB"),
            "n_add": result.value("n_add"), "n_add_sigma": result.error("n_add"),
-           "gain_n_add_covariance": result.cov[:2, :2].tolist(),
+           "gain_n_add_covariance": result.cov[np.ix_([index["gain_dB"], index["n_add"]], [index["gain_dB"], index["n_add"]])].tolist(),
            "f1": result.value("f1"), "f1_sigma": result.error("f1"), "f2": result.value("f2"), "f2_sigma": result.error("f2"),
            "traces": []}
     # K = G^2 / (P w) per trace; the G's share gain, n_add and the drum parameters, so K1 and K2
     # come from one generalised least-squares fit with the G's full covariance (not as independent points)
-    iG = np.array([6 + 2 * k for k in range(len(traces))])
+    iG = np.array([index[f"G_{t['drum']}_{t['index']}"] for t in traces])
     G, covG = result.x[iG] * 1e3, result.cov[np.ix_(iG, iG)] * 1e6
     K = np.array([G[k] ** 2 / (10 ** (t["power_dbm"] / 10) * drive.lorentzian_weight(t["f_tone"] - f_c, kappa))
                   for k, t in enumerate(traces)])
@@ -163,7 +166,8 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
     for k, t in enumerate(traces):
         drum = t["drum"]
         out["traces"].append({"drum": drum, "power_dBm": t["power_dbm"], "G": float(G[k]), "G_sigma": float(np.sqrt(covG[k, k])),
-                              "K": float(K[k]), "n_c": float(result.x[7 + 2 * k]), "n_c_sigma": float(result.sigma[7 + 2 * k]),
+                              "K": float(K[k]), "n_c": result.value(f"nc_{drum}_{t['index']}"),
+                              "n_c_sigma": result.error(f"nc_{drum}_{t['index']}"),
                               "weak_coupling_linewidth": float(device[f"gamma{drum}"]) + 4 * G[k] ** 2 / kappa, "index": k})
     out["K1"], out["K2"] = float(K1), float(K2)
     out["K1_sigma"], out["K2_sigma"] = (float(v) for v in np.sqrt(np.diag(covK12)))

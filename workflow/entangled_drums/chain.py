@@ -25,8 +25,9 @@ def calibrate(raw_dir, device, fits):
     return {"thermal": thermal, "sideband": sideband, "probe": probe}
 
 
-def fit_pumps(raw_dir, device, fits, sideband, series="ABCD"):
-    """Least-squares fit of every pump trace: {trace label: summary dict}."""
+def fit_pumps(raw_dir, device, fits, sideband, series):
+    """Least-squares fit of every trace of the pump series ``series`` (names: files ``pump_<name>.nc``):
+    {trace label: summary dict}."""
     out = {}
     for s in series:
         ds = rawdata.load(Path(raw_dir) / f"pump_{s}.nc")
@@ -36,7 +37,7 @@ def fit_pumps(raw_dir, device, fits, sideband, series="ABCD"):
     return out
 
 
-def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets=("C", "D")):
+def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets):
     """Probe readout of each data set (what step 07 does): {name: (result dict, draws of the minimum)}."""
     rng = np.random.default_rng(int(readout["seed"]))
     out = {}

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import chain, closure, jsonio, rawdata, sampling, verdict
+from .datasets import pump_series
 from .simulate import simulate
 
 #: Quantities from posterior draws (MCMC replicas): estimate key -> truth key.
@@ -50,7 +51,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
     try:
         simulate(truth_path, work / "raw", work / "truth.json", seed)
         cal = chain.calibrate(work / "raw", device, fits)
-        lsq = chain.fit_pumps(work / "raw", device, fits, cal["sideband"])
+        lsq = chain.fit_pumps(work / "raw", device, fits, cal["sideband"], pump_series(config))
         probes = chain.read_out(work / "raw", device, cal["sideband"], cal["probe"], lsq, readout, names)
         truth = json.loads((work / "truth.json").read_text())
         # closure rows carry (name, value, sigma, truth, pull): the estimate keeps value and sigma only

@@ -18,7 +18,7 @@ from .units import VACUUM_VARIANCE  # noqa: E402
 #: Colours used throughout: pump red/blue, probes, data sets C (black) and D (red) as the paper.
 COLORS = {
     "red_pump": "#c0392b", "blue_pump": "#2155a3", "probe": "#16a085", "cavity": "0.55",
-    "C": "black", "D": "#d62728", "theory": "#e67e22", "vacuum": "#2c7bb6",
+    "theory": "#e67e22", "vacuum": "#2c7bb6",  # data sets: their colour in the config (entangled_drums.datasets)
 }
 
 STYLE = {
@@ -83,11 +83,11 @@ def covariance_ellipse(ax, cov2, color, label=None, n_sigma=1.0, **kwargs):
                          label=label, **kwargs))
 
 
-def fluctuation_ellipses(axes, V, index, title_suffix=""):
+def fluctuation_ellipses(axes, V, index, title_suffix="", color="black"):
     """Fig. 1d: (X1, X2) and (P1, P2) fluctuation ellipses from covariance ``V``.
 
     ``index``: quadrature index of 'b1' and 'b2' in ``V``. Marks the X+ and P- directions and
-    the zero-point circle (variance 1/2 per quadrature).
+    the zero-point circle (variance 1/2 per quadrature). ``color``: the data set's.
     """
     b1, b2 = index["b1"], index["b2"]
     planes = [("X", 0, (1, 1), r"$X_+$"), ("P", 1, (-1, 1), r"$P_-$")]
@@ -96,7 +96,7 @@ def fluctuation_ellipses(axes, V, index, title_suffix=""):
         sel = [b1 + offset, b2 + offset]
         cov2 = V[np.ix_(sel, sel)]
         extent = 1.15 * np.sqrt(np.linalg.eigvalsh(cov2).max())
-        covariance_ellipse(ax, cov2, COLORS["C"], label="steady state (1σ)")
+        covariance_ellipse(ax, cov2, color, label="steady state (1σ)")
         ax.add_patch(plt.Circle((0, 0), radius, fill=False, color=COLORS["vacuum"], lw=1.2, ls="--",
                                 label="zero-point"))
         d = np.array(direction) / np.sqrt(2)

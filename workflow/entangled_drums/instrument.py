@@ -31,7 +31,3 @@ def draw_averaged_trace(rng, mean_psd, n_averages):
     mean_psd = np.asarray(mean_psd, dtype=float)
     return rng.gamma(shape=float(n_averages), scale=mean_psd / float(n_averages))
 
-
-def relative_sigma(n_averages):
-    """Relative standard deviation of one bin of an N-times averaged trace."""
-    return 1.0 / np.sqrt(n_averages)

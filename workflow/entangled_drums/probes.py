@@ -154,6 +154,24 @@ def wandered_signal(params_on, f_offset, wander_deg):
                for u, w in zip(_GH_X, _GH_W))
 
 
+#: The line-shape fit's leading parameters; then one ``z_<name>`` per pump parameter (:data:`PUMP_NAMES`), one
+#: ``phase_error_deg_<i>`` per trace, and last ``phase_wander_deg``.
+LINESHAPE_HEAD = ["imbalance", "phase_offset_deg", "g_minus_scale", "gain_error_dB"]
+
+
+def lineshape_names(n_traces):
+    """Names of the line-shape fit's parameters, in the order of its vector, for ``n_traces`` traces."""
+    return (LINESHAPE_HEAD + [f"z_{n}" for n in PUMP_NAMES] + [f"phase_error_deg_{i}" for i in range(n_traces)]
+            + ["phase_wander_deg"])
+
+
+def _unpack(x):
+    """(imbalance, phase_offset_deg, g_minus_scale, gain_error_dB, z (pump), phase errors (deg), wander (deg)) of a
+    line-shape fit vector."""
+    n_pump, head = len(PUMP_NAMES), len(LINESHAPE_HEAD)
+    return (*x[:head], x[head:head + n_pump], x[head + n_pump:-1], x[-1])
+
+
 def fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, start=(1.0, 0.0),
                   label="probe line-shape fit"):
     """Joint fit of the subtracted traces: imbalance g-/g+, phase offset (deg), and nuisance parameters.
@@ -171,15 +189,13 @@ def fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, start=(
     """
     f_all = [t["f"] - f_c for t in traces]
     n_pump, n_tr = len(PUMP_NAMES), len(traces)
-    head = ["imbalance", "phase_offset_deg", "g_minus_scale", "gain_error_dB"]
-    names = head + [f"z_{n}" for n in PUMP_NAMES] + [f"phase_error_deg_{i}" for i in range(n_tr)] + ["phase_wander_deg"]
+    names = lineshape_names(n_tr)
 
     W = whitener(traces)
     data = np.array([t["signal"] for t in traces]).T  # (bins, traces)
 
     def residuals(x):
-        r, offset, g_scale, gain_error = x[:4]
-        z, errors, wander = x[4:4 + n_pump], x[4 + n_pump:4 + n_pump + n_tr], x[-1]
+        r, offset, g_scale, gain_error, z, errors, wander = _unpack(x)
         try:
             pump = prior.params(z)
             model = np.array([wandered_signal(with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det),
@@ -195,7 +211,7 @@ def fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, start=(
               "phase_wander_deg": wander}
     priors.update({n: (0.0, 1.0) for n in names[4:4 + n_pump]})
     priors.update({n: (0.0, float(settings["phase_sigma_deg"])) for n in names[4 + n_pump:4 + n_pump + n_tr]})
-    bounds = {"imbalance": (0.5, 2.0), "phase_offset_deg": (-45.0, 45.0), "phase_wander_deg": (0.0, 45.0)}
+    bounds = {key: tuple(float(v) for v in settings["fit_bounds"][key]) for key in ("imbalance", "phase_offset_deg", "phase_wander_deg")}
     return fit(residuals, x0, names, priors, label=label, bounds=bounds,
                x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(n_tr, 0.5), [0.5]]))
 
@@ -254,9 +270,10 @@ def interval(samples, level=0.95):
 
 
 def _state(prior, x, couplings, phase_deg):
-    """Probes-on ``Params`` at line-shape fit vector ``x`` (imbalance, offset, z...) and setpoint ``phase_deg``."""
+    """Probes-on ``Params`` at line-shape fit vector ``x`` and setpoint ``phase_deg`` (the trace's own phase error left out)."""
     g, det = couplings
-    return with_probes(prior.params(x[4:4 + len(PUMP_NAMES)]), g * x[2], x[0], np.radians(phase_deg + x[1]), det)
+    imbalance, offset, g_scale, _, z, _, _ = _unpack(x)
+    return with_probes(prior.params(z), g * g_scale, imbalance, np.radians(phase_deg + offset), det)
 
 
 def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, source="probe data"):
@@ -278,6 +295,7 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     except FitError as err:
         raise FitError(f"{source}: {err}") from err
     x = lineshape.x
+    fitted = dict(zip(lineshape_names(len(traces)), x))
     s, s_sigma = probe_cal["area_per_variance_per_mW"], probe_cal["area_per_variance_per_mW_sigma"]
     # the shared background's area noise is common to every point
     background_area_sigma = window_area(traces[0]["f"], 0.0 * traces[0]["f"], traces[0]["sigma_background"])[1]
@@ -293,7 +311,8 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
                        "value": F * area / k, "stat_sigma": F * np.hypot(area_sigma, background_area_sigma) / k,
                        "probe_sigma": F * area_sigma / k, "background_sigma": F * background_area_sigma / k,
                        "model_variance": float(collective_variances(p_on, p_on.probe_phase)[0]),
-                       "chi2_reduced": float(np.mean(((t["signal"] - wandered_signal(p_on, f, x[-1]) * 10 ** (x[3] / 10)) / t["sigma"]) ** 2))})
+                       "chi2_reduced": float(np.mean(((t["signal"] - wandered_signal(p_on, f, fitted["phase_wander_deg"])
+                                                       * 10 ** (fitted["gain_error_dB"] / 10)) / t["sigma"]) ** 2))})
     sp = np.array([q["setpoint_deg"] for q in points])
     values = np.array([q["value"] for q in points])
     common = np.array([q["background_sigma"] for q in points])
@@ -320,15 +339,14 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     scale = rng.choice(F_draws[:, 0], size=n) / F_opt[0] / (1.0 + rel_s * rng.standard_normal(n))
     mins = mins * scale
     # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
-    offset = np.radians(x[1] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
+    offset = np.radians(fitted["phase_offset_deg"] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
     curve = model_angle_curve(coef_draws * scale[:, None], offset)
     for q in points:
         q["sigma"] = float(np.sqrt(q["stat_sigma"] ** 2 + (q["value"] * rel_s) ** 2 + (q["value"] * rel_F) ** 2))
     result = {
         "points": points,
-        "imbalance": {"value": float(x[0]), "sigma": lineshape.error("imbalance")},
-        "phase_offset_deg": {"value": float(x[1]), "sigma": lineshape.error("phase_offset_deg")},
-        "phase_wander_deg": {"value": float(x[-1]), "sigma": lineshape.error("phase_wander_deg")},
+        **{key: {"value": float(fitted[key]), "sigma": lineshape.error(key)}
+           for key in ("imbalance", "phase_offset_deg", "phase_wander_deg")},
         "lineshape_fit": lineshape.as_dict(),
         "phase_curve": {"coefficients": coef.tolist(), "covariance": cov.tolist(), "chi2": chi2, "dof": dof,
                         "covariance_inflation": inflation, "phase_sigma_deg": float(settings["phase_sigma_deg"])},
@@ -351,9 +369,10 @@ def curves(probe_ds, background_ds, result, pump_fit, device, sideband):
     traces = subtracted(probe_ds, background_ds, sideband["gain_dB"], sideband["n_add"])
     prior = PumpPrior(pump_fit, device, sideband)
     x = np.array(result["lineshape_fit"]["values"])
+    _, _, _, gain_error, _, _, wander = _unpack(x)
     for t in traces:
         c = probe_couplings(probe_ds, t["index"], device, sideband)
-        t["model"] = wandered_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, x[-1]) * 10 ** (x[3] / 10)
+        t["model"] = wandered_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, wander) * 10 ** (gain_error / 10)
     return traces
 
 

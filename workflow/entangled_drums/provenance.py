@@ -78,14 +78,28 @@ def seeds(config):
             "verdict": config.get("verdict", {}).get("seed")}
 
 
+def default_config(root="."):
+    """``config/config.yaml`` under ``root`` with the schema's defaults filled in, as Snakemake fills them
+    into the effective config ({} if there is no such file)."""
+    import yaml
+
+    path = Path(root) / "config" / "config.yaml"
+    if not path.is_file():
+        return {}
+    reference = yaml.safe_load(path.read_text())
+    schema = Path(root) / "workflow" / "schemas" / "config.schema.yaml"
+    if schema.is_file():
+        from snakemake.utils import validate
+
+        validate(reference, str(schema), set_default=True)
+    return reference
+
+
 def collect(config, raw_dir, root=".", reference=None):
     """The provenance record of a run (JSON-ready): with the full effective ``config`` and every setting in
     which it differs from ``reference`` (default: ``config/config.yaml`` under ``root``)."""
     if reference is None:
-        import yaml
-
-        path = Path(root) / "config" / "config.yaml"
-        reference = yaml.safe_load(path.read_text()) if path.is_file() else {}
+        reference = default_config(root)
     config = json.loads(json.dumps(config, default=str))  # JSON-ready (and detached from Snakemake's objects)
     return {
         "git": git_state(root),

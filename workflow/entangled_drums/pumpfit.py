@@ -18,6 +18,8 @@ from .spectra import pump_spectrum
 
 #: Fit parameters: baths (quanta), couplings and detunings (kHz), g1/g2, gain (dB), n_add (quanta).
 NAMES = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "delta_minus", "delta_plus", "g_ratio", "gain_dB", "n_add"]
+#: Position of each parameter in a fit vector: ``x[INDEX["gain_dB"]]``.
+INDEX = {name: k for k, name in enumerate(NAMES)}
 _SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1])
 
 
@@ -62,7 +64,7 @@ def params_from(x, device, sideband):
 def model_psd(x, f, device, sideband):
     """Expected PSD (W/Hz) at lab frequencies ``f`` for fit vector ``x``."""
     S = pump_spectrum(params_from(x, device, sideband), f - float(device["f_c"]))
-    return instrument.psd_from_quanta(S, f, x[8], x[9])
+    return instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
 
 
 def model_quanta(x, f, device, sideband):
@@ -105,7 +107,7 @@ def _stable_start(x0, device, sideband, factor=0.98, tries=40):
             steady_state(params_from(x, device, sideband))
             return x
         except UnstableSystemError:
-            x[4] *= factor
+            x[INDEX["G_plus"]] *= factor
     return x
 
 

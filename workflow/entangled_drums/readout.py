@@ -39,7 +39,3 @@ def area_correction(params):
     k = area_per_variance(params, params.probe_g_minus)
     return variance * k / probe_area(params)
 
-
-def ideal_transduction(params, g):
-    """``2 pi kappa_out 4 g^2 / ((kappa/2)^2 + Omega^2)`` (quanta x Hz per unit variance): ideal BAE limit of ``k(g)``."""
-    return 2.0 * np.pi * params.kappa_out * 4.0 * g * g / (0.25 * params.kappa**2 + params.Omega**2)

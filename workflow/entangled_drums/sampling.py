@@ -71,10 +71,6 @@ from .model import UnstableSystemError
 from .spectra import pump_spectrum
 from .units import PLANCK_H, db_to_linear, to_internal
 
-#: Upper limits of the flat bath priors (quanta): far above anything physical here.
-BATH_LIMITS = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
-
-
 class ConvergenceError(RuntimeError):
     """An MCMC run did not converge within its budget."""
 
@@ -88,25 +84,27 @@ class LogPosterior:
     The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
     """
 
-    def __init__(self, f, psd, n_avg, device, sideband, priors):
+    def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max):
         self.f, self.psd, self.n_avg = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_avg)
         self.offset = self.f - float(device["f_c"])
         self.device, self.sideband = device, sideband
         names = pumpfit.NAMES
         self.idx, self.mu, self.W = prior_terms(priors, names)
-        self.bath = [names.index(n) for n in BATH_LIMITS]
-        self.limit = np.array(list(BATH_LIMITS.values()))
+        self.bath = [names.index(n) for n in ("n_c", "n_m1", "n_m2")]
+        self.limit = np.array([float(bath_prior_max[n]) for n in ("n_c", "n_m1", "n_m2")])
         self.constants = (to_internal(0.5 * (sideband["f2"] - sideband["f1"])), to_internal(float(device["kappa"])),
                           to_internal(float(device["kappa_out"])), to_internal(float(device["gamma1"])),
                           to_internal(float(device["gamma2"])))
 
     @classmethod
-    def of_trace(cls, ds, i, device, sideband, priors):
+    def of_trace(cls, ds, i, device, sideband, priors, bath_prior_max):
         """The posterior of trace ``i`` of a raw pump series ``ds``."""
-        return cls(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i], device, sideband, priors)
+        return cls(ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i], device, sideband, priors,
+                   bath_prior_max)
 
     def log_prior(self, X):
-        """Flat priors on the baths in ``[0, limit]`` (:data:`BATH_LIMITS`), Gaussian calibration priors: shape ``X.shape[:-1]``."""
+        """Flat priors on the baths in ``[0, limit]`` (config ``mcmc.bath_prior_max``), Gaussian calibration priors:
+        shape ``X.shape[:-1]``."""
         X = np.asarray(X, dtype=float)
         baths = X[..., self.bath]
         inside = np.all((baths >= 0.0) & (baths <= self.limit), axis=-1)
@@ -133,8 +131,8 @@ class LogPosterior:
             S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset)
         except UnstableSystemError:
             return -np.inf
-        scale = db_to_linear(x[8]) * PLANCK_H
-        return float(_kernels.gamma_log_likelihood(self.psd, S, self.f, scale, x[9] + 0.5, self.n_avg))
+        scale = db_to_linear(x[pumpfit.INDEX["gain_dB"]]) * PLANCK_H
+        return float(_kernels.gamma_log_likelihood(self.psd, S, self.f, scale, x[pumpfit.INDEX["n_add"]] + 0.5, self.n_avg))
 
 
 class InCoordinates:
@@ -469,7 +467,7 @@ def sample_trace(ds, i, device, sideband, fits, settings, chain_dir=None, proces
     result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
     kind = settings.get("coordinates", "pinned")
     coordinates = coordinates_for(prior, kind)
-    log_post = LogPosterior.of_trace(ds, i, device, sideband, prior)
+    log_post = LogPosterior.of_trace(ds, i, device, sideband, prior, settings["bath_prior_max"])
     J = coordinates.jacobian(result.x)
     z_best, cov = coordinates.from_physical(result.x), J @ result.cov @ J.T
     previous = kind == "physical"

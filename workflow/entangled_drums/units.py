@@ -32,11 +32,6 @@ def to_internal(f_hz):
     return f_hz / HZ_PER_INTERNAL
 
 
-def to_hz(x_internal):
-    """Internal rate units (2pi*kHz) -> Hz (f-values)."""
-    return x_internal * HZ_PER_INTERNAL
-
-
 def bose_occupation(f_hz, temperature_k):
     """Bose-Einstein occupation of a mode at frequency ``f_hz`` (Hz) and temperature (K)."""
     return 1.0 / np.expm1(PLANCK_H * np.asarray(f_hz) / (BOLTZMANN_K * np.asarray(temperature_k)))

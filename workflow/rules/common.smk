@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def raw_files(*names):
             return [str(manifest)]  # Snakemake reports it as a missing input
         names = [line.split()[1] for line in manifest.read_text().splitlines() if line.strip()]
     return [str(manifest)] + [str(Path(RAW, name)) for name in names]
+
+
+def dataset_color(name):
+    """The configured (or default) colour of data set ``name``."""
+    from entangled_drums.datasets import color
+
+    return color(config["datasets"], name)
 
 
 def notebook_params(**values):

@@ -20,6 +20,9 @@ rule design_maps:
     params:
         nb=lambda wildcards, input, output: notebook_params(
             device=config["device"],
+            main=main_dataset(config),
+            marked=config["readout"]["datasets"],
+            display=config["datasets"],
             sideband_json=input.sideband,
             pump_fits_json=input.pump_fits,
             output_json=output.json,

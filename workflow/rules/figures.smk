@@ -21,7 +21,7 @@ rule fig1_scheme:
     params:
         nb=lambda wildcards, output: notebook_params(
             device=config["device"],
-            dataset=config["datasets"]["C"],
+            dataset=config["datasets"][main_dataset(config)],
             figure_dir=str(Path(output.fig1b[0]).parent),
         ),
     log:

@@ -1,11 +1,11 @@
-# Step 06: emcee posteriors of the pump-spectrum model for C and D.
+# Step 06: emcee posteriors of the pump-spectrum model of each data set in mcmc.datasets.
 
 
 rule mcmc:
     """Posterior of the pump-spectrum model of one data set; <P-^2>, <X+^2>, Duan (Figs. S4, S5)."""
     input:
         notebook="notebooks/06_mcmc.py",
-        raw=raw_files("pump_C.nc", "pump_D.nc"),
+        raw=lambda wildcards: raw_files(f"pump_{series_of(config, wildcards.dataset)}.nc"),
         sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "06_mcmc_{dataset}.ipynb"),
@@ -23,6 +23,8 @@ rule mcmc:
         nb=lambda wildcards, input, output, threads: notebook_params(
             raw_dir=RAW,
             dataset=wildcards.dataset,
+            series=series_of(config, wildcards.dataset),
+            color=dataset_color(wildcards.dataset),
             device=config["device"],
             fits=config["fits"],
             mcmc=config["mcmc"],
@@ -35,7 +37,7 @@ rule mcmc:
             processes=threads,
         ),
     wildcard_constraints:
-        dataset="[A-Z]",
+        dataset="|".join(re.escape(name) for name in config["mcmc"]["datasets"]),
     threads: 2
     resources:
         runtime=60,

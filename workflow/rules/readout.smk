@@ -2,7 +2,7 @@
 
 
 rule probe_readout:
-    """<(X+^phi)^2> from the probe areas of C and D, the probe imbalance and correction (Figs. 3, 4a, 4b)."""
+    """<(X+^phi)^2> from the probe areas of each readout data set, the probe imbalance and correction (Figs. 3, 4a, 4b)."""
     input:
         notebook="notebooks/07_probe_readout.py",
         raw=raw_files(*[f"{kind}_{name}.nc" for name in config["readout"]["datasets"] for kind in ("probe", "background")]),
@@ -26,6 +26,8 @@ rule probe_readout:
             device=config["device"],
             readout=config["readout"],
             datasets=config["readout"]["datasets"],
+            main=main_dataset(config),
+            display=config["datasets"],
             sideband_json=input.sideband,
             probe_json=input.probe,
             pump_fits_json=input.pump_fits,
@@ -73,6 +75,8 @@ rule entanglement_verdict:
             readout=config["readout"],
             config_all=config,
             datasets=config["readout"]["datasets"],
+            main=main_dataset(config),
+            display=config["datasets"],
             sideband_json=input.sideband,
             pump_fits_json=input.pump_fits,
             probes_json=input.probes,
