@@ -30,6 +30,8 @@
 # %% tags=["parameters"]
 raw_dir = "data/raw"
 f_c = 5.5e9
+main = "C"  # the data set whose pump and probe traces are shown (figures.main_dataset)
+main_series = "C"  # its pump series (file pump_<series>.nc)
 inventory_json = "results/raw/inventory.json"
 figure_dir = "results/figures"
 
@@ -38,6 +40,7 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from entangled_drums import rawdata
 from entangled_drums.figures import raw_traces, save, use_style
@@ -58,8 +61,9 @@ for row in rows:
 # ## A few raw traces
 # Top left: the thermal calibration of drum 1 (the sideband area grows with the fridge
 # temperature). Top right: the sideband-cooling calibration (the peak broadens with pump power).
-# Bottom left: the pump spectrum of data set C, both windows. Bottom right: the probe spectra of
-# C at two phases, with the probes-off background.
+# Bottom left: the pump spectrum of the main data set (`figures.main_dataset`), both windows.
+# Bottom right: its probe spectra at the phase setpoints nearest 0° and farthest from it, with the
+# probes-off background.
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.2))
@@ -67,14 +71,15 @@ thermal = series["thermal_cal_drum1"]
 raw_traces(axes[0, 0], thermal, [0, 3, thermal.sizes["trace"] - 1], f_c, "thermal calibration, drum 1")
 sideband = series["sideband_cal_drum1"]
 raw_traces(axes[0, 1], sideband, list(range(0, sideband.sizes["trace"], 2)), f_c, "sideband cooling, drum 1")
-raw_traces(axes[1, 0], series["pump_C"], [0], f_c, "pump spectrum, data set C", scale=1e6, unit="MHz",
-           colors=["black"])
-probe = series["probe_C"]
-labels = [str(v) for v in probe["label"].values]
-picks = [i for i, lab in enumerate(labels) if lab.endswith("phase=4deg") or lab.endswith("phase=-90deg")]
-raw_traces(axes[1, 1], probe, picks, f_c, "probe spectra, data set C", scale=1e6, unit="MHz",
+pump = series[f"pump_{main_series}"]
+trace = [str(v) for v in pump["label"].values].index(main)
+raw_traces(axes[1, 0], pump, [trace], f_c, f"pump spectrum, data set {main}", scale=1e6, unit="MHz", colors=["black"])
+probe = series[f"probe_{main}"]
+setpoints = np.abs(np.asarray(probe["probe_phase_setpoint"].values, dtype=float))
+picks = [int(np.argmin(setpoints)), int(np.argmax(setpoints))]
+raw_traces(axes[1, 1], probe, picks, f_c, f"probe spectra, data set {main}", scale=1e6, unit="MHz",
            colors=["#d62728", "#2155a3"])
-raw_traces(axes[1, 1], series["background_C"], [0], f_c, "probe spectra, data set C", scale=1e6, unit="MHz",
+raw_traces(axes[1, 1], series[f"background_{main}"], [0], f_c, f"probe spectra, data set {main}", scale=1e6, unit="MHz",
            colors=["0.6"])
 fig.tight_layout()
 save(fig, Path(figure_dir) / "raw_traces")

@@ -63,6 +63,8 @@ def test_markdown_and_tex_state_the_verdict():
              "Pminus_mcmc": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]}, "prob_Pminus_below_half": 0.0,
              "duan": {"value": 1.2, "sigma": 0.03, "ci95": [1.14, 1.26]}, "prob_duan_below_one": 0.0,
              "probe_imbalance": {"value": 1.05, "sigma": 0.003}, "probe_correction": {"value": 1.3, "sigma": 0.01},
+             "probe_correction_balanced": {"value": 1.08, "sigma": 0.01},
+             "probe_correction_imbalance": {"value": 1.2, "sigma": 0.01}, "probe_correction_window": {"value": 1.02, "sigma": 0.0},
              "entangled": False}
     head = {"datasets": {"C": entry}, "comparison": verdict.compare({"C": entry}, PAPER, 0.95), "paper": PAPER,
             "verdict_probability": 0.95,

@@ -70,6 +70,13 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
         assert sum(abs(p) > 2 for p in pulls.values()) <= 1 and max(map(abs, pulls.values())) < 3, (name, pulls)
         assert all(abs(pulls[k]) <= 2 for k in ("Xplus_BAE", "Pminus_mcmc", "duan")), (name, pulls)
         assert e["entangled"] == (truth[name]["duan"] < 1)
+    for name in ("C", "D"):  # the correction factor in its parts; the paper's 18 % is the imbalance part
+        e = head["datasets"][name]
+        product = e["probe_correction_balanced"]["value"] * e["probe_correction_imbalance"]["value"]
+        assert product == pytest.approx(e["probe_correction"]["value"], rel=1e-9)
+        assert 1.0 < e["probe_correction_balanced"]["value"] < e["probe_correction_imbalance"]["value"]
+    assert head["comparison"]["C"]["probe_correction_imbalance"]["agree"] is True
+    assert head["comparison"]["C"]["probe_correction"]["paper"] is None  # the paper's number is not the whole factor
     for name in ("C", "D"):  # Duan at one angle, and what the previous two-angle rule would have said
         e = head["datasets"][name]
         assert -90 < e["duan_phi_deg"] <= 90
@@ -216,7 +223,7 @@ def test_renamed_and_fewer_data_sets_run_from_config_alone(tmp_path):
     config["datasets"] = {"run7": dict(config["datasets"]["C"], series="run7", label="run 7", color="#000080"),
                           "D": config["datasets"]["D"]}
     config["figures"] = {"pump_panels": {"run7": {"name": "fig2_run7"}, "D": {"name": "fig2_D"}}, "main_dataset": "run7"}
-    config["mcmc"] = dict(config["mcmc"], **quick["mcmc"], datasets=["run7"])
+    config["mcmc"] = {**config["mcmc"], **quick["mcmc"], "datasets": ["run7"]}
     config["readout"]["datasets"] = ["run7"]
     (repo / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     snakemake(repo, "--cores", "2", timeout=1200)
@@ -225,7 +232,8 @@ def test_renamed_and_fewer_data_sets_run_from_config_alone(tmp_path):
     e = head["datasets"]["run7"]
     assert e["entangled"] == (e["prob_duan_below_one"] >= head["verdict_probability"])
     assert head["comparison"]["run7"]["duan"]["paper"] is None  # the paper has no data set "run7"
-    assert {"datasets.run7.series", "datasets.A1.series", "figures.main_dataset"} <= set(head["provenance"]["config_overrides"])
+    assert head["provenance"]["config"]["datasets"]["run7"]["series"] == "run7"  # the effective config, in full
+    assert head["provenance"]["config_overrides"] == {}  # config.yaml itself was edited: nothing overrides it
     figures = repo / "results" / "figures"
     for name in ("fig2_run7", "fig2_D", "figS4_corner_run7", "figS5_posteriors_run7", "fig3", "fig4c", "fig1d"):
         assert (figures / f"{name}.png").is_file(), name

@@ -30,6 +30,7 @@ from .calibration import quanta_sigma, to_quanta, tone, windows
 from .fitting import FitError, fit, generalised_least_squares
 from .model import UnstableSystemError, collective_variances, linear_system, steady_state
 from .readout import area_correction, probe_area
+from .readout import correction_parts as readout_correction_parts
 from .spectra import probe_signal, pump_spectrum
 
 
@@ -103,6 +104,14 @@ def model_signal(params_on, f_offset):
     off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0)
     return (pump_spectrum(params_on, f_offset, system) + probe_signal(params_on, f_offset, system)
             - pump_spectrum(off, f_offset))
+
+
+def correction_parts(params_on, f_offset):
+    """{"total", "balanced", "imbalance", "window"} at ``params_on``: total = balanced x imbalance x window
+    (:func:`entangled_drums.readout.correction_parts`; window as in :func:`correction`)."""
+    total, area_part, window = correction(params_on, f_offset)
+    balanced, imbalance = readout_correction_parts(params_on)
+    return {"total": total, "balanced": balanced, "imbalance": imbalance, "window": window}
 
 
 def correction(params_on, f_offset):
@@ -329,7 +338,9 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     f0 = traces[0]["f"] - f_c
     F_opt = correction(_state(prior, x, couplings[0], phi_opt), f0)
     x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
-    F_draws = np.array([correction(_state(prior, xd, couplings[0], phi_opt), f0)[:2] for xd in x_draws])
+    part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0) for xd in x_draws]
+    F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"]] for d in part_draws])
+    parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0)
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
     # Monte Carlo: curve coefficients x calibration scale x correction factor
@@ -353,6 +364,8 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
         "correction_at_optimum": {"value": float(F_opt[0]), "sigma": float(F_opt[0] * rel_F),
                                   "window_part": float(F_opt[2])},
         "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
+        "correction_parts": {key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
+                             for key in ("balanced", "imbalance", "window")},
         "calibration_relative_sigma": float(rel_s),
         "Xplus": {"value": v_min, "sigma": float(np.std(mins)), "ci95": interval(mins),
                   "ci68": interval(mins, 0.68), "prob_below_half": float(np.mean(mins < 0.5))},

@@ -19,6 +19,8 @@ rule raw_overview:
         nb=lambda wildcards, output: notebook_params(
             raw_dir=RAW,
             f_c=config["device"]["f_c"],
+            main=main_dataset(config),
+            main_series=series_of(config, main_dataset(config)),
             inventory_json=output.inventory,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
