@@ -39,7 +39,8 @@ def tone(ds, i, slot):
 
 
 def lorentzian_area(f, psd, n_avg, label):
-    """Fit ``floor + A (w/2pi) / ((f - f0)^2 + (w/2)^2)`` (W/Hz); returns area A (W), its sigma, and the fit."""
+    """Fit ``floor + A (w/2pi) / ((f - f0)^2 + (w/2)^2)`` (W/Hz); returns area A (W), its sigma, and the fit
+    (``centre_offset``: f0 minus the peak bin's frequency, Hz)."""
     floor0 = np.median(np.concatenate([psd[:20], psd[-20:]]))
     peak = psd.max() - floor0
     f0 = f[np.argmax(psd)]
@@ -47,13 +48,16 @@ def lorentzian_area(f, psd, n_avg, label):
     w0 = max(float(np.ptp(f[psd - floor0 >= 0.5 * peak])), 2.0 * float(np.median(np.diff(f))))
     scale = floor0
 
+    offset = f - f0  # the centre is fitted relative to the peak bin (Hz): no rounding of a 5.5 GHz value
+
     def residuals(x):
         A, c, w, b = x[0] * scale, x[1], abs(x[2]), x[3] * scale
-        model = b + A * (w / (2 * np.pi)) / ((f - c) ** 2 + (w / 2) ** 2)
+        model = b + A * (w / (2 * np.pi)) / ((offset - c) ** 2 + (w / 2) ** 2)
         return (psd - model) * np.sqrt(n_avg) / model
 
-    x0 = [peak * np.pi * w0 / 2 / scale, f0, w0, 1.0]
-    result = fit(residuals, x0, ["area", "f0", "width", "floor"], x_scale=[x0[0], 10.0, 20.0, 1e-3], label=label)
+    x0 = [peak * np.pi * w0 / 2 / scale, 0.0, w0, 1.0]
+    result = fit(residuals, x0, ["area", "centre_offset", "width", "floor"], x_scale=[x0[0], 10.0, 20.0, 1e-3],
+                 label=label)
     return result.value("area") * scale, result.error("area") * scale, result
 
 
