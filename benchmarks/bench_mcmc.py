@@ -27,7 +27,7 @@ import emcee  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from entangled_drums import chain, pumpfit, rawdata, sampling  # noqa: E402
+from entangled_drums import chain, moves, pumpfit, rawdata, sampling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The flat bath priors of config/config.yaml (the workflow's posterior).
@@ -50,7 +50,7 @@ def fixed_length(ds, device, sideband, fits, kind):
                                      "ball" if previous else "posterior")
     log_prob = (lambda z: float(density(z[None])[0])) if previous else density
     sampler = emcee.EnsembleSampler(32, 10, log_prob, vectorize=not previous,
-                                    moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)])
+                                    moves=moves.default())
     sampler.random_state = np.random.RandomState(SEED).get_state()
     sampler.run_mcmc(start, STEPS)
     elapsed = time.perf_counter() - t0

@@ -26,7 +26,7 @@ import emcee  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from entangled_drums import chain, provenance, pumpfit, rawdata, sampling  # noqa: E402
+from entangled_drums import chain, moves, provenance, pumpfit, rawdata, sampling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The flat bath priors of config/config.yaml (the workflow's posterior).
@@ -43,8 +43,7 @@ def reference(name, steps, seed=2024):
     post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior, BATH_PRIOR_MAX)
     rng = np.random.default_rng(seed)
     start = sampling.initial_walkers(result.x, result.cov, 32, rng, post, start="ball")
-    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
-    sampler = emcee.EnsembleSampler(32, 10, post, moves=moves, vectorize=True)
+    sampler = emcee.EnsembleSampler(32, 10, post, moves=moves.default(), vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(start, steps)
     kept = sampler.get_chain()[steps // 5:]  # (steps, walkers, 10)

@@ -68,6 +68,7 @@ from . import _kernels, diagnostics, posterior, pumpfit, reparam
 from .fitting import prior_terms
 from .linear import MAX_EIGENBASIS_CONDITION
 from .model import UnstableSystemError
+from .moves import default as default_moves
 from .spectra import pump_spectrum
 from .units import PLANCK_H, db_to_linear, to_internal
 
@@ -344,9 +345,8 @@ def _run(log_prob, z_best, cov, settings, seed, backend_path, label, progress, s
     check_every, n_tau = int(settings["check_every"]), float(settings["n_tau"])
     tau_rtol = float(settings["tau_rtol"])
     ndim = np.asarray(z_best).size
-    # differential-evolution moves: affine invariant, and they mix far better here than the
-    # default stretch move (measured on data set C: max tau ~130 vs ~520 steps)
-    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    # differential evolution with the corrected snooker move (emcee 3.1.6's is biased: moves.py)
+    moves = default_moves()
     if loaded is None:
         rng = np.random.default_rng(seed)
         batch = log_prob if vectorize else (lambda rows: np.array([log_prob(r) for r in rows]))
