@@ -17,7 +17,9 @@ REFERENCE = json.loads((ROOT / "tests" / "data" / "previous_sampler_reference.js
 @pytest.mark.parametrize("name", ["C", "D"])
 def test_posterior_agrees_with_a_long_run_of_the_previous_sampler(workflow_run, name):
     """Every parameter's and derived quantity's posterior mean within 4 combined Monte Carlo errors of the
-    reference (100 000 steps of the physical-coordinate sampler); standard deviations within 15 %."""
+    reference (100 000 steps of the physical-coordinate sampler), standard deviations within 4 combined
+    relative errors (1/sqrt(2 ESS) each: ~9 % for the quick run). (A 15 % tolerance let emcee's biased snooker
+    move through: it made D's n_m1 sd 13 % too small; entangled_drums.moves.)"""
     repo, _ = workflow_run
     summary = json.loads((repo / "results" / "mcmc" / f"{name}.json").read_text())
     new = dict(summary["parameters"], **{k: summary[k] for k in ("Xplus", "Pminus", "duan")})
@@ -25,7 +27,8 @@ def test_posterior_agrees_with_a_long_run_of_the_previous_sampler(workflow_run, 
         mcse = new[key]["sigma"] / np.sqrt(summary["diagnostics"][key]["ess_bulk"])
         combined = np.hypot(mcse, ref["mcse_mean"])
         assert abs(new[key]["mean"] - ref["mean"]) < 4 * combined, (name, key, new[key]["mean"], ref["mean"], combined)
-        assert new[key]["sigma"] == pytest.approx(ref["sd"], rel=0.15), (name, key)
+        rel = np.hypot(1 / np.sqrt(2 * summary["diagnostics"][key]["ess_bulk"]), 1 / np.sqrt(2 * ref["ess"]))
+        assert abs(new[key]["sigma"] / ref["sd"] - 1) < 4 * rel, (name, key, new[key]["sigma"], ref["sd"], rel)
 
 
 def test_inference_data_agrees_with_the_json_summary(workflow_run):
