@@ -118,13 +118,15 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
     # The optimiser works in u = (x - x0) / scale: its step criterion (|du| < xtol |u|) then means the
     # same for every parameter, however large its value (a line centre at 5.5 GHz made the criterion in
     # x stop fits after a few steps, short of the minimum by ~0.1 sigma, at a point that depended on x0).
-    # Finite-difference steps are 1e-6 of each parameter's scale (above the rounding of large values).
+    # Finite-difference steps: 1e-6 of each parameter's scale, but at least 1e-10 of its value (a 1e-6 Hz step
+    # on a 10 MHz drum frequency is lost in the rounding of the tone offsets: a zero Jacobian column).
     scale = np.broadcast_to(np.asarray(x_scale if x_scale is not None else 1.0, dtype=float), x0.shape).copy()
+    diff_step = np.maximum(1e-6, 1e-10 * np.abs(x0) / scale)
     to_x = lambda u: x0 + scale * u  # noqa: E731
     try:
         sol = scipy.optimize.least_squares(lambda u: total(to_x(u)), np.zeros_like(x0),
                                            bounds=((lower - x0) / scale, (upper - x0) / scale), method="trf",
-                                           max_nfev=max_nfev, xtol=1e-10, ftol=1e-10, gtol=1e-10, diff_step=1e-6)
+                                           max_nfev=max_nfev, xtol=1e-10, ftol=1e-10, gtol=1e-10, diff_step=diff_step)
     except (ValueError, np.linalg.LinAlgError) as err:
         raise FitError(f"{label}: least squares failed: {err}") from err
     if not sol.success or not np.all(np.isfinite(sol.x)):
@@ -132,9 +134,9 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
     x_best = to_x(sol.x)
     r_data = residuals(x_best)
     chi2 = float(r_data @ r_data)
-    J = sol.jac / scale  # d total / dx
+    J = sol.jac  # d total / du: inverted in u, where it is well conditioned, then scaled to x
     try:
-        cov = np.linalg.inv(J.T @ J)
+        cov = scale[:, None] * np.linalg.inv(J.T @ J) * scale[None, :]
     except np.linalg.LinAlgError as err:
         raise FitError(f"{label}: singular covariance (a parameter is not constrained)") from err
     if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
