@@ -109,9 +109,9 @@ def model_signal(params_on, f_offset):
 def correction_parts(params_on, f_offset):
     """{"total", "balanced", "imbalance", "window"} at ``params_on``: total = balanced x imbalance x window
     (:func:`entangled_drums.readout.correction_parts`; window as in :func:`correction`)."""
-    total, area_part, window = correction(params_on, f_offset)
     balanced, imbalance = readout_correction_parts(params_on)
-    return {"total": total, "balanced": balanced, "imbalance": imbalance, "window": window}
+    window = window_factor(params_on, f_offset)
+    return {"total": balanced * imbalance * window, "balanced": balanced, "imbalance": imbalance, "window": window}
 
 
 def correction(params_on, f_offset):
@@ -121,8 +121,13 @@ def correction(params_on, f_offset):
     full model area / model area over the recorded grid ``f_offset`` (Hz from f_c).
     """
     imbalance = area_correction(params_on)
-    window = probe_area(params_on) / window_area(f_offset, model_signal(params_on, f_offset))
+    window = window_factor(params_on, f_offset)
     return imbalance * window, imbalance, window
+
+
+def window_factor(params_on, f_offset):
+    """Full model area / model area over the recorded grid ``f_offset`` (Hz from f_c)."""
+    return probe_area(params_on) / window_area(f_offset, model_signal(params_on, f_offset))
 
 
 #: Pump-fit parameters that shape the probe signal (gain and n_add do not: the data are in quanta).
@@ -336,11 +341,11 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     v_min, phi_opt = (float(v) for v in curve_minimum(coef))
     # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
     f0 = traces[0]["f"] - f_c
-    F_opt = correction(_state(prior, x, couplings[0], phi_opt), f0)
     x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
     part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0) for xd in x_draws]
     F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"]] for d in part_draws])
     parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0)
+    F_opt = (parts["total"], parts["balanced"] * parts["imbalance"], parts["window"])  # as correction() returns
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
     # Monte Carlo: curve coefficients x calibration scale x correction factor
