@@ -27,6 +27,7 @@
 
 # %% tags=["parameters"]
 device = None  # default: config/config.yaml
+sideband_json = "results/calibration/sideband.json"  # the calibrated rates (kappa, kappa_out, gamma's)
 dataset = None  # default: config datasets.C
 figure_dir = "results/figures"
 
@@ -35,13 +36,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from entangled_drums import calibration, jsonio
 from entangled_drums.config import defaults, nominal_params
 from entangled_drums.figures import COLORS, save, spectral_picture, use_style
 
 use_style()
 cfg = defaults()
 device, dataset = device or cfg["device"], dataset or cfg["datasets"][cfg["figures"]["main_dataset"]]
-params = nominal_params(device, dataset)
+params = nominal_params(calibration.device_of(device, jsonio.load(sideband_json)), dataset)
 f1, f2, kappa = params.f1, params.f2, params.kappa
 Omega, fbar = params.Omega, 0.5 * (f1 + f2)
 

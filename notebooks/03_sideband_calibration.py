@@ -32,6 +32,7 @@
 raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 thermal_json = "results/calibration/thermal.json"
+cavity_json = "results/calibration/cavity.json"
 output_json = "results/calibration/sideband.json"
 figure_dir = "results/figures"
 
@@ -48,13 +49,14 @@ from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_s
 use_style()
 device = device or defaults()["device"]
 thermal = jsonio.load(thermal_json)
-n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
 series = {d: rawdata.load(Path(raw_dir) / f"sideband_cal_drum{d}.nc") for d in (1, 2)}
-sideband = calibration.sideband_calibration(series, device, n_base)
+sideband = calibration.sideband_calibration(series, device, thermal, jsonio.load(cavity_json))
 jsonio.dump(sideband, output_json)
-for key in ("gain_dB", "n_add", "f1", "f2", "K1", "K2", "g_ratio"):
+device = calibration.device_of(device, sideband)
+for key in ("gain_dB", "n_add", "f1", "f2", "gamma1", "gamma2", "K1", "K2", "g_ratio"):
     print(f"{key:8s} = {sideband[key]:.6g} ± {sideband[key + '_sigma']:.2g}")
-print(f"reduced chi2 = {sideband['fit']['chi2_reduced']:.3f} ({sideband['fit']['n_data']} bins)")
+print(f"reduced chi2 = {sideband['fit']['chi2_reduced']:.3f} ({sideband['fit']['n_data']} bins); thermal line widths "
+      f"vs the fit: {', '.join(f'{v:+.2f} sigma' for v in sideband['thermal_linewidth_residuals'])}")
 
 # %% [markdown]
 # ## Fig. S2 — spectra vs power, coupling vs power, linewidth

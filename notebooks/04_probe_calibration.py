@@ -49,6 +49,7 @@ from entangled_drums.figures import COLORS, save, use_style
 use_style()
 device = device or defaults()["device"]
 thermal, sideband = jsonio.load(thermal_json), jsonio.load(sideband_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
 probe = calibration.probe_calibration(rawdata.load(Path(raw_dir) / "probe_cal.nc"), sideband["gain_dB"],
                                       sideband["n_add"], device, sideband, n_base)

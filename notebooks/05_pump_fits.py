@@ -55,6 +55,7 @@ cfg = defaults()
 device, fits = device or cfg["device"], fits or cfg["fits"]
 datasets, panels = datasets or cfg["datasets"], panels or cfg["figures"]["pump_panels"]
 sideband = jsonio.load(sideband_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 members = pump_series({"datasets": datasets})
 series = {s: rawdata.load(Path(raw_dir) / f"pump_{s}.nc") for s in members}
 fitted, records = {}, {}
@@ -68,7 +69,7 @@ for s, ds in series.items():
         i = labels.index(name)
         result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
         fitted[name] = (s, i, result)
-        records[name] = pumpfit.summary(result, prior, device, sideband)
+        records[name] = pumpfit.summary(result, prior, device, sideband, pumpfit.prior_parts(ds, i, device, sideband, fits))
         d = records[name]["derived"]
         print(f"{name}: chi2_red = {result.chi2_reduced:.3f}; n_c = {result.value('n_c'):.3f}±{result.error('n_c'):.3f}, "
               f"n_m1 = {result.value('n_m1'):.1f}±{result.error('n_m1'):.1f}, n_m2 = {result.value('n_m2'):.1f}±"
@@ -132,8 +133,8 @@ for s, settings in panels.items():
         fig = plt.figure(figsize=(3.0 * len(names), 3.4))
         grid = fig.add_gridspec(1, len(names), wspace=0.35)
         for k, name in enumerate(names):
-            prior = records[name]["priors"]
-            delta = 0.5 * (prior["delta_plus"][0] - prior["delta_minus"][0])
+            d_minus, d_plus = records[name]["priors"]["delta_minus,delta_plus"][0]  # the tones' nominal detunings
+            delta = 0.5 * (d_plus - d_minus)
             panel(fig, grid[k], [name], f"({tag}) {label(datasets, name)}: G−/2π ≈ {nominal([name], 'G_minus')} kHz, "
                                         f"Δ/2π ≈ {delta:.1f} kHz")
     elif len(names) == 1:

@@ -59,7 +59,7 @@ import corner
 import matplotlib.pyplot as plt
 import numpy as np
 
-from entangled_drums import jsonio, posterior, pumpfit, rawdata, sampling
+from entangled_drums import calibration, jsonio, posterior, pumpfit, rawdata, sampling
 from entangled_drums.config import defaults
 from entangled_drums.figures import COLORS, save, use_style
 
@@ -68,6 +68,7 @@ cfg = defaults()
 device, fits = device or cfg["device"], fits or cfg["fits"]
 mcmc = mcmc or defaults("config/quick.yaml")["mcmc"]
 sideband = jsonio.load(sideband_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 ds = rawdata.load(Path(raw_dir) / f"pump_{series}.nc")
 labels = [str(v) for v in ds["label"].values]
 if dataset not in labels:

@@ -47,6 +47,7 @@
 raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 readout = None  # default: config/config.yaml
+gain_drift_dB = None  # rms gain drift since the probe calibration (config fits.drift.gain_dB); default: config/config.yaml
 datasets = ["C", "D"]
 main = "C"  # the data set whose traces Fig. 3 shows
 display = None  # the config's data sets (display names and colours); default: config/config.yaml
@@ -63,7 +64,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from entangled_drums import jsonio, probes, rawdata
+from entangled_drums import calibration, jsonio, probes, rawdata
 from entangled_drums.config import defaults
 from entangled_drums.datasets import color, label
 from entangled_drums.figures import COLORS, binned, gapped, save, use_style
@@ -72,7 +73,9 @@ from entangled_drums.units import VACUUM_VARIANCE
 use_style()
 cfg = defaults()
 device, readout, display = device or cfg["device"], readout or cfg["readout"], display or cfg["datasets"]
+gain_drift_dB = cfg["fits"]["drift"]["gain_dB"] if gain_drift_dB is None else gain_drift_dB
 sideband, probe_cal = jsonio.load(sideband_json), jsonio.load(probe_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 pump_fits = jsonio.load(pump_fits_json)["datasets"]
 rng = np.random.default_rng(int(readout["seed"]))
 results, data = {}, {}
@@ -80,7 +83,7 @@ for name in datasets:
     probe_ds = rawdata.load(Path(raw_dir) / f"probe_{name}.nc")
     background_ds = rawdata.load(Path(raw_dir) / f"background_{name}.nc")
     results[name], draws = probes.analyse(probe_ds, background_ds, pump_fits[name], device, sideband, probe_cal,
-                                          readout, rng, source=f"probe_{name}.nc")
+                                          readout, rng, gain_drift_dB, source=f"probe_{name}.nc")
     jsonio.save_array(draws, Path(draws_dir) / f"xplus_draws_{name}.npy")
     data[name] = probes.curves(probe_ds, background_ds, results[name], pump_fits[name], device, sideband)
     r = results[name]

@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import yaml
 
-from entangled_drums import collective_variances, jsonio, optimal_phase, provenance, pumpfit, steady_state, verdict
+from entangled_drums import calibration, collective_variances, jsonio, optimal_phase, provenance, pumpfit, steady_state, verdict
 from entangled_drums.config import defaults
 from entangled_drums.datasets import color, label, pump_series
 from entangled_drums.design import duan_vs_G_minus
@@ -79,6 +79,7 @@ display = display or cfg["datasets"]
 device, verdict_cfg, readout = device or cfg["device"], verdict_cfg or cfg["verdict"], readout or cfg["readout"]
 level = float(verdict_cfg["probability"])
 sideband = jsonio.load(sideband_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 pump_fits = jsonio.load(pump_fits_json)["datasets"]
 probe_results = jsonio.load(probes_json)["datasets"]
 paper = yaml.safe_load(Path(paper_yaml).read_text())

@@ -43,7 +43,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from entangled_drums import design, jsonio
+from entangled_drums import calibration, design, jsonio
 from entangled_drums.config import defaults
 from entangled_drums.datasets import color, label
 from entangled_drums.figures import COLORS, duan_map_panel, save, use_style
@@ -53,6 +53,7 @@ use_style()
 cfg = defaults()
 device, display = device or cfg["device"], display or cfg["datasets"]
 sideband = jsonio.load(sideband_json)
+device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 fits = jsonio.load(pump_fits_json)["datasets"]
 state = {name: PumpPrior(fit, device, sideband).params() for name, fit in fits.items()}
 C = state[main]  # the reference state (the paper's data set C by default)

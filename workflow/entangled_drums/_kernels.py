@@ -335,14 +335,14 @@ BATCH_OK, BATCH_UNSTABLE, BATCH_ILL_CONDITIONED = 0, 1, 2
 
 
 @njit(cache=True, error_model="numpy")
-def pump_log_likelihood_batch(X, active, f_lab, offset, psd, n_avg, omega, kappa, kappa_out, gamma1, gamma2,
-                              h_planck, max_condition):
+def pump_log_likelihood_batch(X, active, f_lab, offset, psd, n_avg, omega, hz_per_internal, h_planck, max_condition):
     """Gamma log-likelihood of one pump trace for many parameter vectors in one compiled loop.
 
-    ``X``: (k, 10) fit vectors in the order of ``pumpfit.NAMES`` (baths in quanta, couplings
-    and detunings in kHz, g1/g2, gain in dB, n_add in quanta). ``active``: (k,) bool, rows to
-    evaluate (the others get -inf). ``f_lab``: lab frequencies (Hz); ``offset = f_lab - f_c``.
-    ``omega, kappa, kappa_out, gamma1, gamma2`` in internal units. Returns ``(log L, status)``:
+    ``X``: (k, 14) fit vectors in the order of ``pumpfit.NAMES`` (baths in quanta, couplings
+    and detunings in kHz, g1/g2, gain in dB, n_add in quanta, kappa and kappa_out in kHz,
+    gamma1 and gamma2 in Hz). ``active``: (k,) bool, rows to evaluate (the others get -inf).
+    ``f_lab``: lab frequencies (Hz); ``offset = f_lab - f_c``. ``omega`` in internal units,
+    ``hz_per_internal`` their size in Hz (``units.HZ_PER_INTERNAL``). Returns ``(log L, status)``:
     status :data:`BATCH_OK`, :data:`BATCH_UNSTABLE` (no steady state: -inf) or
     :data:`BATCH_ILL_CONDITIONED` (eigenbasis condition above ``max_condition``: the caller
     evaluates that row by the direct method). The same kernels as the scalar path
@@ -366,9 +366,10 @@ def pump_log_likelihood_batch(X, active, f_lab, offset, psd, n_avg, omega, kappa
         theta[4] = x[3]
         theta[5] = x[4]
         theta[6] = x[7]
-        theta[10] = kappa
-        theta[11] = gamma1
-        theta[12] = gamma2
+        theta[10] = x[10] * 1.0e3 / hz_per_internal  # kappa
+        theta[11] = x[12] / hz_per_internal  # gamma1
+        theta[12] = x[13] / hz_per_internal  # gamma2
+        kappa_out = x[11] * 1.0e3 / hz_per_internal
         A, rates = drift(theta, False)
         lam, R, Rinv, condition = eigensystem(A)
         slowest = -np.inf

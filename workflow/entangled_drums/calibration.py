@@ -3,12 +3,16 @@
 1. Thermal: a weak red tone on each drum's sideband, fridge temperature swept. The sideband
    area (W) is proportional to the drum occupation, which follows the fridge (Bose) above a
    saturation temperature. A weighted line through the hot points gives the area per phonon,
-   and the area at base gives the base occupation.
+   and the area at base gives the base occupation. The line widths (one per trace, the same
+   at every temperature) give the weak tone's linewidth ``gamma_j + 4 G_th^2 / kappa``.
 2. Sideband cooling: one red pump per drum, power swept. A joint fit of all traces with the
-   full model gives the detection gain, the added noise and the true drum frequencies (the
-   base occupations enter with their thermal-calibration priors). It also gives the coupling
-   G of every trace, so ``K_j = G^2 ((kappa/2)^2 + d^2) / P_mW`` per drum and
-   ``g1/g2 = sqrt(K1/K2)``.
+   full model gives the detection gain, the added noise, the true drum frequencies and the
+   intrinsic dampings gamma1, gamma2 (the base occupations enter with their thermal-calibration
+   priors; the thermal line widths enter as two data points, ``gamma_j`` plus the thermal
+   tone's optical damping, which scales from the fitted G of the weakest pump by the ratio of
+   the tones' powers). It also gives the coupling G of every trace, so
+   ``K_j = G^2 ((kappa/2)^2 + d^2) / P_mW`` per drum and ``g1/g2 = sqrt(K1/K2)``. kappa and
+   kappa_out are the cavity calibration's (:mod:`entangled_drums.cavity`).
 3. Probes: both probes, pumps off. The background-free peak area (quanta x Hz) divided by the
    known collective thermal variance gives the area per unit variance. A line through the
    origin against the red probe's power fixes it per mW.
@@ -69,13 +73,16 @@ def thermal_calibration(ds, f_drum, T_min):
     """
     label = f"thermal calibration ({ds.attrs.get('dataset', '?')})"
     T = np.asarray(ds["fridge_temperature"].values, dtype=float)
-    areas, sigmas, widths = [], [], []
+    areas, sigmas, widths, width_sigmas = [], [], [], []
     for i in range(ds.sizes["trace"]):
         f, psd = _trace(ds, i)
         a, s, res = lorentzian_area(f, psd, float(ds["n_averages"].values[i]), f"{label}, trace {i}")
         areas.append(a)
         sigmas.append(s)
         widths.append(abs(res.value("width")))
+        width_sigmas.append(res.error("width"))
+    (width,), width_cov, width_chi2 = weighted_line(np.ones(len(widths)), widths, width_sigmas, through_origin=True)
+    f_tone, p_tone = tone(ds, 0, "pump_red")
     areas, sigmas = np.array(areas), np.array(sigmas)
     hot = T >= T_min
     if hot.sum() < 2:
@@ -89,7 +96,10 @@ def thermal_calibration(ds, f_drum, T_min):
     var = grad @ cov @ grad + (sigmas[base] / slope) ** 2
     return {
         "temperatures_K": T.tolist(), "areas_W": areas.tolist(), "area_sigmas_W": sigmas.tolist(),
-        "linewidths_Hz": widths, "occupation_fridge": n_T.tolist(), "used_in_fit": hot.tolist(),
+        "linewidths_Hz": widths, "linewidth_sigmas_Hz": width_sigmas, "linewidth_Hz": float(width),
+        "linewidth_sigma_Hz": float(np.sqrt(width_cov[0, 0])), "linewidth_chi2": float(width_chi2),
+        "tone_frequency_Hz": f_tone, "tone_power_dBm": p_tone,
+        "occupation_fridge": n_T.tolist(), "used_in_fit": hot.tolist(),
         "area_per_phonon_W": float(slope), "area_per_phonon_sigma_W": float(np.sqrt(cov[0, 0])),
         "offset_W": float(offset), "offset_sigma_W": float(np.sqrt(cov[1, 1])), "line_covariance": cov.tolist(),
         "line_chi2": chi2, "T_base_K": float(T[base]), "n_base": float(n_base), "n_base_sigma": float(np.sqrt(var)),
@@ -99,15 +109,20 @@ def thermal_calibration(ds, f_drum, T_min):
 # --- 2. sideband-cooling calibration -------------------------------------------------------
 
 
-def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess=20.0):
+def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_add_guess=20.0):
     """Joint fit of both drums' sideband-cooling series with the full model.
 
-    ``series``: {1: Dataset, 2: Dataset}; ``device``: config dict (Hz); ``n_base``:
-    {1: (n, sigma), 2: (n, sigma)} from the thermal calibration. Returns a dict with gain (dB),
-    n_add, drum frequencies, G per trace, K per drum and g1/g2, all with uncertainties.
+    ``series``: {1: Dataset, 2: Dataset}; ``device``: the config's device (Hz); ``thermal``: the
+    thermal calibration ({"drum1": ..., "drum2": ...}: base occupations and line widths);
+    ``cavity``: the cavity calibration (:func:`entangled_drums.cavity.calibrate`). Returns a
+    dict with gain (dB), n_add, drum frequencies, gamma1, gamma2, G per trace, K per drum and
+    g1/g2, all with uncertainties, and the cavity calibration's rates (``cavity``), so that
+    :func:`device_of` gives every later step the calibrated device.
     """
+    device = calibrated_device(device, cavity)
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
-    names = ["gain_dB", "n_add", "f1", "f2", "n1", "n2"]
+    n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
+    names = ["gain_dB", "n_add", "f1", "f2", "n1", "n2", "gamma1", "gamma2"]
     traces = []
     for drum in (1, 2):
         ds = series[drum]
@@ -117,16 +132,26 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
             traces.append(dict(drum=drum, index=i, f=f, psd=psd, n_avg=float(ds["n_averages"].values[i]), f_tone=f_tone,
                                power_dbm=p_dbm))
             names += [f"G_{drum}_{i}", f"nc_{drum}_{i}"]
-    base = Params(f1=float(device["f1"]), f2=float(device["f2"]), gamma1=float(device["gamma1"]),
-                  gamma2=float(device["gamma2"]), kappa=kappa, kappa_out=float(device["kappa_out"]),
-                  g_ratio=float(device["g_ratio"]))
+    gamma0 = {d: thermal[f"drum{d}"]["linewidth_Hz"] for d in (1, 2)}
+    base = Params(f1=float(device["f1"]), f2=float(device["f2"]), gamma1=gamma0[1], gamma2=gamma0[2], kappa=kappa,
+                  kappa_out=float(device["kappa_out"]), g_ratio=float(device["g_ratio"]))
 
     index = {name: j for j, name in enumerate(names)}
+    # the thermal tone's optical damping 4 G_th^2 / kappa, G_th^2 = G_k^2 (P_th w_th) / (P_k w_k) from each drum's
+    # weakest sideband pump k (the same coupling constant K)
+    weakest = {d: min((t for t in traces if t["drum"] == d), key=lambda t: t["power_dbm"]) for d in (1, 2)}
+    power_ratio = {d: 10 ** ((thermal[f"drum{d}"]["tone_power_dBm"] - weakest[d]["power_dbm"]) / 10)
+                   * drive.lorentzian_weight(thermal[f"drum{d}"]["tone_frequency_Hz"] - f_c, kappa)
+                   / drive.lorentzian_weight(weakest[d]["f_tone"] - f_c, kappa) for d in (1, 2)}
+
+    def thermal_width(x, d):
+        G = x[index[f"G_{d}_{weakest[d]['index']}"]] * 1e3
+        return x[index[f"gamma{d}"]] + 4 * G * G * power_ratio[d] / kappa
 
     def spectrum(x, t, k):
-        gain_db, n_add, f1, f2, n1, n2 = (x[index[n]] for n in ("gain_dB", "n_add", "f1", "f2", "n1", "n2"))
+        gain_db, n_add, f1, f2, n1, n2, g1, g2 = (x[index[n]] for n in names[:8])
         G, n_c = x[index[f"G_{t['drum']}_{t['index']}"]] * 1e3, x[index[f"nc_{t['drum']}_{t['index']}"]]
-        p = base.replace(f1=f1, f2=f2, n_m1=n1, n_m2=n2, n_c=n_c)
+        p = base.replace(f1=f1, f2=f2, n_m1=n1, n_m2=n2, n_c=n_c, gamma1=g1, gamma2=g2)
         f_drum = f1 if t["drum"] == 1 else f2
         detuning = t["f_tone"] - (f_c - f_drum)
         S = pump_spectrum(single_tone(p, t["drum"], G, detuning), t["f"] - f_c)
@@ -140,23 +165,29 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
             except ValueError:
                 return np.full(sum(tt["f"].size for tt in traces), 1e6)
             out.append((t["psd"] - m) * np.sqrt(t["n_avg"]) / m)
-        return np.concatenate(out)
+        widths = [(thermal[f"drum{d}"]["linewidth_Hz"] - thermal_width(x, d)) / thermal[f"drum{d}"]["linewidth_sigma_Hz"]
+                  for d in (1, 2)]
+        return np.concatenate(out + [widths])
 
     # starting point: floor level for gain*(n_add+1/2), linewidth-free guess of G from the power
     floor = np.median(np.concatenate([t["psd"][:30] for t in traces]) / (PLANCK_H * f_c))
     n_add0 = n_add_guess
     gain0 = 10 * np.log10(floor / (n_add0 + 0.5))
-    x0 = [gain0, n_add0, float(device["f1"]), float(device["f2"]), n_base[1][0], n_base[2][0]]
+    x0 = [gain0, n_add0, float(device["f1"]), float(device["f2"]), n_base[1][0], n_base[2][0], gamma0[1], gamma0[2]]
     for k, t in enumerate(traces):
-        x0 += [_coarse_G(t, float(device[f"gamma{t['drum']}"]), kappa) / 1e3, 0.01]
+        x0 += [_coarse_G(t, gamma0[t["drum"]], kappa) / 1e3, 0.01]
     priors = {"n1": n_base[1], "n2": n_base[2]}
-    scale = [0.01, 0.1, 1.0, 1.0, 0.5, 0.5] + [0.1, 0.01] * len(traces)
+    scale = [0.01, 0.1, 1.0, 1.0, 0.5, 0.5, 1.0, 1.0] + [0.1, 0.01] * len(traces)
     bounds = {n: (0.0, np.inf) for n in names if n.startswith("nc_")}
     result = fit(residuals, x0, names, priors, x_scale=scale, label="sideband calibration", bounds=bounds)
     out = {"fit": result.as_dict(), "gain_dB": result.value("gain_dB"), "gain_dB_sigma": result.error("gain_dB"),
            "n_add": result.value("n_add"), "n_add_sigma": result.error("n_add"),
            "gain_n_add_covariance": result.cov[np.ix_([index["gain_dB"], index["n_add"]], [index["gain_dB"], index["n_add"]])].tolist(),
            "f1": result.value("f1"), "f1_sigma": result.error("f1"), "f2": result.value("f2"), "f2_sigma": result.error("f2"),
+           "gamma1": result.value("gamma1"), "gamma1_sigma": result.error("gamma1"),
+           "gamma2": result.value("gamma2"), "gamma2_sigma": result.error("gamma2"),
+           "gamma_covariance": result.cov[np.ix_([index["gamma1"], index["gamma2"]], [index["gamma1"], index["gamma2"]])].tolist(),
+           "thermal_linewidth_residuals": [float(v) for v in residuals(result.x)[-2:]],
            "traces": []}
     # K = G^2 / (P w) per trace; the G's share gain, n_add and the drum parameters, so K1 and K2
     # come from one generalised least-squares fit with the G's full covariance (not as independent points)
@@ -172,7 +203,7 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
         out["traces"].append({"drum": drum, "power_dBm": t["power_dbm"], "G": float(G[k]), "G_sigma": float(np.sqrt(covG[k, k])),
                               "K": float(K[k]), "n_c": result.value(f"nc_{drum}_{t['index']}"),
                               "n_c_sigma": result.error(f"nc_{drum}_{t['index']}"),
-                              "weak_coupling_linewidth": float(device[f"gamma{drum}"]) + 4 * G[k] ** 2 / kappa, "index": k})
+                              "weak_coupling_linewidth": out[f"gamma{drum}"] + 4 * G[k] ** 2 / kappa, "index": k})
     out["K1"], out["K2"] = float(K1), float(K2)
     out["K1_sigma"], out["K2_sigma"] = (float(v) for v in np.sqrt(np.diag(covK12)))
     out["K_covariance"] = covK12.tolist()
@@ -181,7 +212,44 @@ def sideband_calibration(series, device, n_base, gain_guess_db=65.0, n_add_guess
     out["g_ratio"] = float(r)
     out["g_ratio_sigma"] = float(np.sqrt(grad @ covK12 @ grad))
     out["n_base"] = {str(d): list(n_base[d]) for d in (1, 2)}
+    out["cavity"] = {key: cavity[key] for key in ("f_c", "f_c_sigma", "kappa", "kappa_sigma", "kappa_in", "kappa_in_sigma",
+                                                  "kappa_out", "kappa_out_sigma", "kappa_I", "kappa_I_sigma",
+                                                  "kappa_kappa_out_covariance")}
     return out
+
+
+#: Device quantities that come from the calibrations, not from the config (docs/model.md §5).
+CALIBRATED = ("kappa", "kappa_in", "kappa_out", "gamma1", "gamma2")
+
+
+def calibrated_device(device, cavity, sideband=None):
+    """The config's ``device`` (what is known without measuring: f_c, nominal f1, f2, design g1/g2) with the
+    calibrated rates (Hz): ``kappa, kappa_in, kappa_out`` from the cavity calibration and, given the sideband
+    calibration, ``gamma1, gamma2``. A config that still sets one of them is an error (the value would be
+    silently replaced)."""
+    typed = [key for key in CALIBRATED if key in device]
+    if typed:
+        raise ValueError(f"config 'device' sets {typed}: these come from the calibrations now (cavity sweeps, "
+                         "thermal line widths); remove them from the config (docs/model.md §5)")
+    out = dict(device, kappa=cavity["kappa"], kappa_in=cavity["kappa_in"], kappa_out=cavity["kappa_out"])
+    if sideband is not None:
+        out.update(gamma1=sideband["gamma1"], gamma2=sideband["gamma2"])
+    return out
+
+
+def device_of(device, sideband):
+    """The calibrated device of every step after the sideband calibration: :func:`calibrated_device` with the
+    cavity rates the sideband calibration carries."""
+    return calibrated_device(device, sideband["cavity"], sideband)
+
+
+def calibration_priors(cavity, sideband):
+    """Gaussian priors of the calibrated device rates for the pump fits (format of
+    :func:`entangled_drums.fitting.prior_terms`; kappa, kappa_out in kHz, gamma's in Hz): (kappa, kappa_out) as one
+    correlated block from the cavity fit, (gamma1, gamma2) as one from the sideband calibration."""
+    k = np.asarray(cavity["kappa_kappa_out_covariance"], dtype=float) / 1e6
+    return {("kappa", "kappa_out"): ([cavity["kappa"] / 1e3, cavity["kappa_out"] / 1e3], k),
+            ("gamma1", "gamma2"): ([sideband["gamma1"], sideband["gamma2"]], sideband["gamma_covariance"])}
 
 
 def sideband_theory(ds, i, device, sideband):
@@ -191,7 +259,7 @@ def sideband_theory(ds, i, device, sideband):
     k = [t["index"] for t in sideband["traces"] if t["drum"] == drum][i]
     row = sideband["traces"][k]
     n = sideband["n_base"]
-    p = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
+    p = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=sideband["gamma1"], gamma2=sideband["gamma2"],
                kappa=float(device["kappa"]), kappa_out=float(device["kappa_out"]), g_ratio=float(device["g_ratio"]),
                n_m1=n["1"][0], n_m2=n["2"][0], n_c=row["n_c"])
     f = np.asarray(ds["frequency"].values[i], dtype=float)
@@ -262,7 +330,7 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     sigma excludes it; the occupations' uncertainty is included.
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
-    base = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
+    base = Params(f1=sideband["f1"], f2=sideband["f2"], gamma1=sideband["gamma1"], gamma2=sideband["gamma2"],
                   kappa=kappa, kappa_out=float(device["kappa_out"]), g_ratio=sideband["g_ratio"], G_minus=0.0,
                   G_plus=0.0, n_c=0.0)
     rows = []

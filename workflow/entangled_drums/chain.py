@@ -8,21 +8,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, probes, pumpfit, rawdata
+from . import calibration, cavity, probes, pumpfit, rawdata
 
 
 def calibrate(raw_dir, device, fits):
-    """Thermal, sideband and probe calibrations from a raw-data directory: dict of results."""
+    """Cavity, thermal, sideband and probe calibrations from a raw-data directory: dict of results (the calibrated
+    device, :func:`calibration.device_of`, under ``device``)."""
     raw_dir = Path(raw_dir)
+    cav = cavity.calibrate(rawdata.load(raw_dir / "cavity_cal.nc"), float(device["f_c"]))
     thermal = {f"drum{d}": calibration.thermal_calibration(rawdata.load(raw_dir / f"thermal_cal_drum{d}.nc"),
                                                           float(device[f"f{d}"]), float(fits["thermal_T_min"]))
                for d in (1, 2)}
     n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
     sideband = calibration.sideband_calibration(
-        {d: rawdata.load(raw_dir / f"sideband_cal_drum{d}.nc") for d in (1, 2)}, device, n_base)
+        {d: rawdata.load(raw_dir / f"sideband_cal_drum{d}.nc") for d in (1, 2)}, device, thermal, cav)
+    calibrated = calibration.device_of(device, sideband)
     probe = calibration.probe_calibration(rawdata.load(raw_dir / "probe_cal.nc"), sideband["gain_dB"],
-                                          sideband["n_add"], device, sideband, n_base)
-    return {"thermal": thermal, "sideband": sideband, "probe": probe}
+                                          sideband["n_add"], calibrated, sideband, n_base)
+    return {"cavity": cav, "thermal": thermal, "sideband": sideband, "probe": probe, "device": calibrated}
 
 
 def fit_pumps(raw_dir, device, fits, sideband, series):
@@ -33,16 +36,19 @@ def fit_pumps(raw_dir, device, fits, sideband, series):
         ds = rawdata.load(Path(raw_dir) / f"pump_{s}.nc")
         for i in range(ds.sizes["trace"]):
             result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
-            out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband)
+            parts = pumpfit.prior_parts(ds, i, device, sideband, fits)
+            out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband, parts)
     return out
 
 
-def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets):
-    """Probe readout of each data set (what step 07 does): {name: (result dict, draws of the minimum)}."""
+def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets, gain_drift_dB):
+    """Probe readout of each data set (what step 07 does): {name: (result dict, draws of the minimum)}.
+    ``gain_drift_dB``: the config's ``fits.drift.gain_dB``."""
     rng = np.random.default_rng(int(readout["seed"]))
     out = {}
     for name in datasets:
         out[name] = probes.analyse(rawdata.load(Path(raw_dir) / f"probe_{name}.nc"),
                                    rawdata.load(Path(raw_dir) / f"background_{name}.nc"), pump_fits[name], device,
-                                   sideband, probe_cal, readout, rng, source=f"probe_{name}.nc")
+                                   sideband, probe_cal, readout, rng, gain_drift_dB,
+                                   source=f"probe_{name}.nc")
     return out

@@ -51,8 +51,10 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
     try:
         simulate(truth_path, work / "raw", work / "truth.json", seed)
         cal = chain.calibrate(work / "raw", device, fits)
+        device = cal["device"]  # with the calibrated rates
         lsq = chain.fit_pumps(work / "raw", device, fits, cal["sideband"], pump_series(config))
-        probes = chain.read_out(work / "raw", device, cal["sideband"], cal["probe"], lsq, readout, names)
+        probes = chain.read_out(work / "raw", device, cal["sideband"], cal["probe"], lsq, readout, names,
+                                fits["drift"]["gain_dB"])
         truth = json.loads((work / "truth.json").read_text())
         # closure rows carry (name, value, sigma, truth, pull): the estimate keeps value and sigma only
         rows = closure.calibration_pulls(cal, truth) + closure.pump_pulls(lsq, truth) + closure.probe_pulls(probes, truth, lsq)

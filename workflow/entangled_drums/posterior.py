@@ -17,6 +17,7 @@ from .diagnostics import arviz as _arviz
 DERIVED = pumpfit.DERIVED
 UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", "G_plus": "kHz",
          "delta_minus": "kHz", "delta_plus": "kHz", "g_ratio": "1", "gain_dB": "dB", "n_add": "quanta",
+         "kappa": "kHz", "kappa_out": "kHz", "gamma1": "Hz", "gamma2": "Hz",
          "Xplus": "vacuum = 1/2", "Pminus": "vacuum = 1/2", "duan": "separable >= 1", "phi_opt": "rad",
          "Pminus_a": "vacuum = 1/2", "Pminus_b": "vacuum = 1/2", "Pminus_c": "vacuum = 1/2"}
 
@@ -24,7 +25,7 @@ UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", 
 def build(params, derived, log_prob, attrs):
     """InferenceData from arrays of shape ``(runs, kept steps, walkers, ...)``.
 
-    ``params``: (..., 10) physical parameters; ``derived``: (..., 7) in the order of
+    ``params``: (..., 14) physical parameters; ``derived``: (..., 7) in the order of
     :data:`DERIVED`; ``log_prob``: (...,) physical log posterior; ``attrs``: JSON-able metadata.
     """
     runs, steps, walkers = log_prob.shape

@@ -25,7 +25,7 @@ the entanglement verdict).
 
 import numpy as np
 
-from . import drive, pumpfit
+from . import budget, drive, pumpfit
 from .calibration import quanta_sigma, to_quanta, tone, windows
 from .fitting import FitError, fit, generalised_least_squares
 from .model import UnstableSystemError, collective_variances, linear_system, steady_state
@@ -131,7 +131,7 @@ def window_factor(params_on, f_offset):
 
 
 #: Pump-fit parameters that shape the probe signal (gain and n_add do not: the data are in quanta).
-PUMP_NAMES = pumpfit.NAMES[:8]
+PUMP_NAMES = [n for n in pumpfit.NAMES if n not in ("gain_dB", "n_add")]
 
 
 class PumpPrior:
@@ -290,21 +290,24 @@ def _state(prior, x, couplings, phase_deg):
     return with_probes(prior.params(z), g * g_scale, imbalance, np.radians(phase_deg + offset), det)
 
 
-def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, source="probe data"):
+def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, gain_drift_dB,
+            source="probe data"):
     """The whole probe readout of one data set; returns (JSON-ready dict, Monte Carlo draws: a structured array with
     the fields of :data:`DRAW_FIELDS`).
 
-    ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance).
-    ``probe_cal``: the probe calibration's dict. ``settings``: the config's ``readout`` block
-    (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``, ``n_draws``,
-    ``n_correction_draws``). ``rng``: numpy Generator.
+    ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance,
+    ``prior_parts``). ``probe_cal``: the probe calibration's dict. ``settings``: the config's
+    ``readout`` block (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``,
+    ``n_draws``, ``n_correction_draws``). ``rng``: numpy Generator. ``gain_drift_dB``: rms drift
+    of the line gain between the probe calibration and this data set (config ``fits.drift``): the
+    probe areas scale with it, and the calibration's gain does not cancel it.
     """
     gain_db, n_add, f_c = sideband["gain_dB"], sideband["n_add"], float(device["f_c"])
     traces = subtracted(probe_ds, background_ds, gain_db, n_add, source)
     couplings = [probe_couplings(probe_ds, t["index"], device, sideband) for t in traces]
     prior = PumpPrior(pump_fit, device, sideband)
     try:
-        scale_sigmas = (0.5 * sideband["K1_sigma"] / sideband["K1"], sideband["gain_dB_sigma"])
+        scale_sigmas = (0.5 * sideband["K1_sigma"] / sideband["K1"], float(np.hypot(sideband["gain_dB_sigma"], gain_drift_dB)))
         lineshape = fit_imbalance(traces, prior, couplings, f_c, settings, scale_sigmas, label=f"probe line-shape fit ({source})")
     except FitError as err:
         raise FitError(f"{source}: {err}") from err
@@ -348,17 +351,22 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
     F_opt = (parts["total"], parts["balanced"] * parts["imbalance"], parts["window"])  # as correction() returns
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
-    # Monte Carlo: curve coefficients x calibration scale x correction factor
+    rel_drift = np.log(10) / 10 * float(gain_drift_dB)
+    # Monte Carlo: curve coefficients x calibration scale x gain drift x correction factor
     n = int(settings["n_draws"])
     coef_draws = rng.multivariate_normal(coef, cov, size=n)
     mins, phis = curve_minimum(coef_draws)
-    scale = rng.choice(F_draws[:, 0], size=n) / F_opt[0] / (1.0 + rel_s * rng.standard_normal(n))
+    scale = (rng.choice(F_draws[:, 0], size=n) / F_opt[0] / (1.0 + rel_s * rng.standard_normal(n))
+             * (1.0 + rel_drift * rng.standard_normal(n)))
     mins = mins * scale
     # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
     offset = np.radians(fitted["phase_offset_deg"] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
     curve = model_angle_curve(coef_draws * scale[:, None], offset)
     for q in points:
-        q["sigma"] = float(np.sqrt(q["stat_sigma"] ** 2 + (q["value"] * rel_s) ** 2 + (q["value"] * rel_F) ** 2))
+        q["sigma"] = float(np.sqrt(q["stat_sigma"] ** 2 + (q["value"] * rel_s) ** 2 + (q["value"] * rel_F) ** 2
+                                   + (q["value"] * rel_drift) ** 2))
+    shares = _budget(sp, point_cov, stat_cov, inflation, coef, v_min, lineshape, prior, couplings[0], phi_opt, f0,
+                     F_opt[0], pump_fit, rel_s, rel_drift, scale_sigmas, sideband["gain_dB_sigma"], gain_drift_dB, settings)
     result = {
         "points": points,
         **{key: {"value": float(fitted[key]), "sigma": lineshape.error(key)}
@@ -372,12 +380,73 @@ def analyse(probe_ds, background_ds, pump_fit, device, sideband, probe_cal, sett
         "correction_parts": {key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
                              for key in ("balanced", "imbalance", "window")},
         "calibration_relative_sigma": float(rel_s),
+        "gain_drift_relative_sigma": float(rel_drift),
+        "budget": {"method": "variance decomposition by independent source, first order (entangled_drums.budget)",
+                   "shares": shares, "linear_total": float(sum(shares.values())), "draws_variance": float(np.var(mins))},
         "Xplus": {"value": v_min, "sigma": float(np.std(mins)), "ci95": interval(mins),
                   "ci68": interval(mins, 0.68), "prob_below_half": float(np.mean(mins < 0.5))},
         "phi_opt_deg": {"value": phi_opt, "sigma": float(np.std(phis)), "ci95": interval(phis)},
         "n_draws": n,
     }
     return result, sampling_records(mins, curve)
+
+
+def _budget(sp, point_cov, stat_cov, inflation, coef, v_min, lineshape, prior, coupling, phi_opt, f0, F0, pump_fit,
+            rel_s, rel_drift, scale_sigmas, gain_sigma, gain_drift_dB, settings):
+    """Shares of the probe minimum's variance by source (:mod:`entangled_drums.budget`), to first order.
+
+    The minimum is ``m(coef) F(x) / F0`` over the probe calibration's scale and the gain drift.
+    The curve's coefficients scatter with the points' averaging noise and their phase errors
+    (``M C M^T`` for each part of the points' covariance, ``M`` the GLS estimator); the
+    correction ``F`` with the line-shape fit's posterior, split by its priors (the pump fit's
+    part further by the pump fit's own sources); the calibration scale and the drift are one
+    source each.
+    """
+    phi = np.radians(sp)
+    A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
+    Ci = np.linalg.inv(point_cov)
+    M = np.linalg.solve(A.T @ Ci @ A, A.T @ Ci)
+    h = np.hypot(coef[1], coef[2])
+    g = np.array([1.0, -coef[1] / h, -coef[2] / h]) / v_min  # relative
+    rel = {"averaging noise (probe spectra)": float(g @ M @ stat_cov @ M.T @ g) * inflation,
+           "phase drift": float(g @ M @ (point_cov - stat_cov) @ M.T @ g) * inflation,
+           "probe calibration": float(rel_s**2), "drift: gain": float(rel_drift**2)}
+    # the correction: its gradient over the line-shape fit's parameters (relative)
+    x, S = lineshape.x, lineshape.cov
+    grad = np.zeros(x.size)
+    for j in range(x.size):
+        step = 1e-2 * np.sqrt(S[j, j])
+        e = np.zeros(x.size)
+        e[j] = step
+        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0)["total"]
+        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0)["total"]
+        grad[j] = (up - down) / (2 * step * F0)
+    names = lineshape.names
+    z_names = [f"z_{n}" for n in PUMP_NAMES]
+    phase_names = [n for n in names if n.startswith("phase_error_deg_")] + ["phase_wander_deg"]
+    parts = {"G+- transfer": (("g_minus_scale",), [[scale_sigmas[0] ** 2]]),
+             "gain and n_add": (("gain_error_dB",), [[gain_sigma**2]]),
+             "drift: gain": (("gain_error_dB",), [[float(gain_drift_dB) ** 2]]),
+             "phase drift": (tuple(phase_names), np.diag([float(settings["phase_sigma_deg"]) ** 2] * (len(phase_names) - 1)
+                                                         + [float(settings["phase_wander_sigma_deg"]) ** 2])),
+             "pump fit": (tuple(z_names), np.eye(len(z_names)))}
+    c = S @ grad
+    shares, _ = budget.split(S, c, parts, names)
+    shares["averaging noise (probe spectra)"] = shares.pop("averaging noise")
+    # the pump fit's share, by the pump fit's own sources
+    pump_share = shares.pop("pump fit")
+    c_z = c[[names.index(n) for n in z_names]]
+    fit_names = pump_fit["fit"]["names"]
+    cov_p = np.asarray(pump_fit["fit"]["covariance"], dtype=float)
+    w = np.linalg.solve(prior.L.T, c_z)  # c_z = L^T w: the sensitivity in the pump parameters
+    c_p = cov_p[:, prior.idx] @ w
+    pump_parts = {k: (tuple(v["names"]), v["covariance"]) for k, v in pump_fit["prior_parts"].items()}
+    pump_shares, pump_linear = budget.split(cov_p, c_p, pump_parts, fit_names)
+    pump_shares["averaging noise (pump spectrum)"] = pump_shares.pop("averaging noise")
+    assert np.isclose(pump_linear, pump_share, rtol=1e-6, atol=1e-12), (pump_linear, pump_share)
+    for source, v in budget.combine(shares, pump_shares).items():
+        rel[source] = rel.get(source, 0.0) + v
+    return {source: float(v * v_min**2) for source, v in rel.items()}
 
 
 def curves(probe_ds, background_ds, result, pump_fit, device, sideband):

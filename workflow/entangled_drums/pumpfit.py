@@ -2,62 +2,103 @@
 
 Each pump trace is fitted with ``P(f) = G h f (n_add + 1/2 + S(f; theta))``. The three baths
 ``n_c, n_m1, n_m2`` are free (>= 0). The couplings ``G+-``, the pump detunings, ``g1/g2``, the
-gain and ``n_add`` are parameters with Gaussian priors from the calibrations. They are never
-fixed, so the calibration uncertainties propagate into the baths and from there into
-``<X+^2>``, ``<P-^2>`` and the Duan quantity at the fitted state's optimal phase.
+gain and ``n_add``, the cavity's ``kappa`` and ``kappa_out`` and the drums' ``gamma1, gamma2``
+are parameters with Gaussian priors from the calibrations (:func:`prior_parts` names the source
+of each part). They are never fixed, so the calibration uncertainties propagate into the baths
+and from there into ``<X+^2>``, ``<P-^2>`` and the Duan quantity at the fitted state's optimal
+phase.
 """
 
 import numpy as np
 
 from . import drive, instrument
-from .calibration import tone
+from .calibration import calibration_priors, tone
 from .fitting import fit, prior_terms, propagate_many
 from .model import (Params, UnstableSystemError, collective_variances, drift_matrix, optimal_phase, phase_curves,
                     steady_state)
 from .spectra import pump_spectrum
 
-#: Fit parameters: baths (quanta), couplings and detunings (kHz), g1/g2, gain (dB), n_add (quanta).
-NAMES = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "delta_minus", "delta_plus", "g_ratio", "gain_dB", "n_add"]
+#: Fit parameters: baths (quanta), couplings and detunings (kHz), g1/g2, gain (dB), n_add (quanta), the cavity's
+#: total linewidth and output coupling (kHz), the drums' intrinsic dampings (Hz).
+NAMES = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "delta_minus", "delta_plus", "g_ratio", "gain_dB", "n_add",
+         "kappa", "kappa_out", "gamma1", "gamma2"]
+UNITS = ["quanta", "quanta", "quanta", "kHz", "kHz", "kHz", "kHz", "1", "dB", "quanta", "kHz", "kHz", "Hz", "Hz"]
 #: Position of each parameter in a fit vector: ``x[INDEX["gain_dB"]]``.
 INDEX = {name: k for k, name in enumerate(NAMES)}
-_SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1])
+_SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1, 1.0, 1.0, 1.0, 1.0])
+
+#: Sources of the prior uncertainty (:func:`prior_parts`), as the error budget names them.
+SOURCES = ["gain and n_add", "kappa and kappa_out", "gamma1 and gamma2", "G+- transfer", "detunings", "g1/g2",
+           "drift: gain", "drift: pump powers"]
 
 
-def priors(ds, i, device, sideband, settings):
-    """Gaussian priors for trace ``i`` from the calibrations and tone settings (format of
-    :func:`entangled_drums.fitting.prior_terms`: ``{name: (mean, sigma)}``, and the correlated
-    block ``{("gain_dB", "n_add"): (means, covariance)}``).
+def prior_parts(ds, i, device, sideband, settings):
+    """The Gaussian priors of trace ``i`` split by source: ``{source: (names, means, covariance)}``; the sources
+    (:data:`SOURCES`) are independent, and a parameter's prior covariance is the sum of its parts.
 
-    ``settings``: the config's ``fits`` block: ``coupling_transfer_sigma`` (relative, red/blue)
-    and ``detuning_sigma`` (Hz).
+    Means come from the calibrations and the tone settings: G+- from the tones' powers and the
+    sideband calibration's coupling constants; the detunings from the tone frequencies and the
+    calibrated drum frequencies. ``settings``: the config's ``fits`` block
+    (``coupling_transfer_sigma`` relative red/blue, ``detuning_sigma`` Hz, ``drift``: rms ``gain_dB``
+    and relative ``pump_power`` drifts between the calibrations and the measurement).
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     f_red, p_red = tone(ds, i, "pump_red")
     f_blue, p_blue = tone(ds, i, "pump_blue")
-    G_minus = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
-    G_plus = float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa))
+    G = np.array([float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa)),
+                  float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa))]) / 1e3
     transfer = settings["coupling_transfer_sigma"]
-    rel_minus = np.hypot(0.5 * sideband["K1_sigma"] / sideband["K1"], transfer["red"])
-    rel_plus = np.hypot(0.5 * sideband["K2_sigma"] / sideband["K2"], transfer["blue"])
+    rel = np.array([np.hypot(0.5 * sideband["K1_sigma"] / sideband["K1"], transfer["red"]),
+                    np.hypot(0.5 * sideband["K2_sigma"] / sideband["K2"], transfer["blue"])])
     d_sigma = float(settings["detuning_sigma"])
+    drift = settings["drift"]
+    delta = np.array([f_red - (f_c - sideband["f1"]), f_blue - (f_c + sideband["f2"])]) / 1e3
+    delta_sigma = np.hypot([sideband["f1_sigma"], sideband["f2_sigma"]], d_sigma) / 1e3
+    gain = np.array([sideband["gain_dB"], sideband["n_add"]])
+    cal = calibration_priors(sideband["cavity"], sideband)
+    G_pair, gain_pair = ("G_minus", "G_plus"), ("gain_dB", "n_add")
     return {
-        "G_minus": (G_minus / 1e3, rel_minus * G_minus / 1e3),
-        "G_plus": (G_plus / 1e3, rel_plus * G_plus / 1e3),
-        "delta_minus": ((f_red - (f_c - sideband["f1"])) / 1e3, np.hypot(sideband["f1_sigma"], d_sigma) / 1e3),
-        "delta_plus": ((f_blue - (f_c + sideband["f2"])) / 1e3, np.hypot(sideband["f2_sigma"], d_sigma) / 1e3),
-        "g_ratio": (sideband["g_ratio"], sideband["g_ratio_sigma"]),
         # one calibration fit gives both, strongly anticorrelated (only G (n_add + 1/2) is well known)
-        ("gain_dB", "n_add"): ([sideband["gain_dB"], sideband["n_add"]], sideband["gain_n_add_covariance"]),
+        "gain and n_add": (gain_pair, gain, np.asarray(sideband["gain_n_add_covariance"], dtype=float)),
+        "kappa and kappa_out": (("kappa", "kappa_out"), *map(np.asarray, cal[("kappa", "kappa_out")])),
+        "gamma1 and gamma2": (("gamma1", "gamma2"), *map(np.asarray, cal[("gamma1", "gamma2")])),
+        "G+- transfer": (G_pair, G, np.diag((rel * G) ** 2)),
+        "detunings": (("delta_minus", "delta_plus"), delta, np.diag(delta_sigma**2)),
+        "g1/g2": (("g_ratio",), np.array([sideband["g_ratio"]]), np.array([[sideband["g_ratio_sigma"] ** 2]])),
+        "drift: gain": (gain_pair, gain, np.diag([float(drift["gain_dB"]) ** 2, 0.0])),
+        # G ~ sqrt(P): a relative power drift p moves G by p/2
+        "drift: pump powers": (G_pair, G, np.diag((0.5 * float(drift["pump_power"]) * G) ** 2)),
     }
+
+
+def priors(ds, i, device, sideband, settings):
+    """Gaussian priors for trace ``i`` (format of :func:`entangled_drums.fitting.prior_terms`): the parts of
+    :func:`prior_parts` summed per parameter group, ``{name: (mean, sigma)}`` for single parameters and
+    ``{(name, ...): (means, covariance)}`` for groups (gain and n_add; G-, G+; the detunings; kappa, kappa_out;
+    gamma1, gamma2)."""
+    groups = {}
+    for names, mean, cov in prior_parts(ds, i, device, sideband, settings).values():
+        if names in groups:
+            groups[names] = (groups[names][0], groups[names][1] + cov)
+        else:
+            groups[names] = (np.asarray(mean, dtype=float), np.asarray(cov, dtype=float))
+    out = {}
+    for names, (mean, cov) in groups.items():
+        if len(names) == 1:
+            out[names[0]] = (float(mean[0]), float(np.sqrt(cov[0, 0])))
+        else:
+            out[names] = (mean.tolist(), cov.tolist())
+    return out
 
 
 def params_from(x, device, sideband):
     """Model ``Params`` from a fit vector ``x`` (order :data:`NAMES`)."""
     n_c, n_m1, n_m2, Gm, Gp, dm, dp, rho = x[:8]
+    kappa, kappa_out, gamma1, gamma2 = x[10:14]
     return Params(
-        f1=sideband["f1"], f2=sideband["f2"], gamma1=float(device["gamma1"]), gamma2=float(device["gamma2"]),
-        kappa=float(device["kappa"]), kappa_out=float(device["kappa_out"]), G_minus=Gm * 1e3, G_plus=Gp * 1e3,
-        delta_minus=dm * 1e3, delta_plus=dp * 1e3, g_ratio=rho, n_c=n_c, n_m1=n_m1, n_m2=n_m2,
+        f1=sideband["f1"], f2=sideband["f2"], gamma1=gamma1, gamma2=gamma2, kappa=kappa * 1e3, kappa_out=kappa_out * 1e3,
+        G_minus=Gm * 1e3, G_plus=Gp * 1e3, delta_minus=dm * 1e3, delta_plus=dp * 1e3, g_ratio=rho, n_c=n_c, n_m1=n_m1,
+        n_m2=n_m2,
     )
 
 
@@ -73,7 +114,7 @@ def model_quanta(x, f, device, sideband):
 
 
 def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
-    """Fit pump trace ``i`` of series ``ds``; returns (FitResult, priors)."""
+    """Fit pump trace ``i`` of series ``ds``; returns (FitResult, priors) (:func:`priors`)."""
     label = label or f"pump fit of {ds['label'].values[i]}"
     f = np.asarray(ds["frequency"].values[i], dtype=float)
     psd = np.asarray(ds["psd"].values[i], dtype=float)
@@ -146,11 +187,12 @@ def derived(result, device, sideband):
     return out
 
 
-def summary(result, prior, device, sideband):
-    """JSON-ready record of one fit: parameters, priors, chi^2 and derived quantities."""
-    params = {n: {"value": float(v), "sigma": float(s), "unit": u}
-              for n, v, s, u in zip(NAMES, result.x, result.sigma,
-                                    ["quanta", "quanta", "quanta", "kHz", "kHz", "kHz", "kHz", "1", "dB", "quanta"])}
+def summary(result, prior, device, sideband, parts):
+    """JSON-ready record of one fit: parameters, priors and their parts by source (``parts``: :func:`prior_parts`),
+    chi^2 and derived quantities."""
+    params = {n: {"value": float(v), "sigma": float(s), "unit": u} for n, v, s, u in zip(NAMES, result.x, result.sigma, UNITS)}
     return {"parameters": params, "priors": {",".join(k) if isinstance(k, tuple) else k: [np.asarray(m).tolist(), np.asarray(v).tolist()]
                                           for k, (m, v) in prior.items()}, "fit": result.as_dict(),
+            "prior_parts": {source: {"names": list(names), "covariance": np.asarray(cov).tolist()}
+                            for source, (names, _, cov) in parts.items()},
             "derived": derived(result, device, sideband)}

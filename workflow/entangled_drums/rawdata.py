@@ -4,7 +4,9 @@ One NetCDF file (xarray + h5netcdf) per measurement series. Dimensions ``trace``
 averaged spectrum each), ``bin`` (frequency bins; every trace has its own grid) and ``tone``
 (the four tone slots ``pump_red``, ``pump_blue``, ``probe_red``, ``probe_blue``). The layout is
 documented in ``data/raw/README.md`` and its header is validated against
-``workflow/schemas/rawdata.schema.yaml``. Every problem raises :class:`RawDataError` naming the
+``workflow/schemas/rawdata.schema.yaml``. Network-analyser sweeps of the cavity (role
+``cavity_response``: complex S-parameters, no tones) have their own layout, validated against
+``workflow/schemas/sweep.schema.yaml``. Every problem raises :class:`RawDataError` naming the
 file and what is wrong. This module knows nothing of the physics.
 """
 
@@ -16,6 +18,10 @@ import xarray as xr
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rawdata.schema.yaml"
+SWEEP_SCHEMA_PATH = SCHEMA_PATH.with_name("sweep.schema.yaml")
+#: Role of a series of complex S-parameter sweeps (network analyser) and the ports it may hold.
+SWEEP_ROLE = "cavity_response"
+PORTS = ("S21", "S11", "S22")
 TONES = ("pump_red", "pump_blue", "probe_red", "probe_blue")
 ROLES = ("thermal_cal", "sideband_cal", "probe_cal", "pump", "probe", "background")
 MANIFEST = "MANIFEST.sha256"
@@ -31,6 +37,7 @@ OFF_DBM = -200.0
 _UNITS = {
     "frequency": "Hz", "psd": "W/Hz", "rbw": "Hz", "n_averages": "1", "fridge_temperature": "K",
     "duration": "s", "tone_frequency": "Hz", "tone_power": "dBm", "probe_phase_setpoint": "deg",
+    "s_real": "1", "s_imag": "1", "if_bandwidth": "Hz",
 }
 
 
@@ -38,8 +45,8 @@ class RawDataError(ValueError):
     """A raw-data file is missing, unreadable or violates the schema."""
 
 
-def _schema():
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+def _schema(path=SCHEMA_PATH):
+    return yaml.safe_load(Path(path).read_text())
 
 
 def header(ds):
@@ -83,6 +90,8 @@ def validate(ds, name="<dataset>"):
         hint = (" (version 1 did not record how the analyser averaged: add the attribute averaging='power' if it "
                 "averaged linear power, and set schema_version to 2; data/raw/README.md)") if version == 1 else ""
         raise RawDataError(f"{name}: schema_version is {version!r}, this workflow reads version {SCHEMA_VERSION}{hint}")
+    if ds.attrs.get("role") == SWEEP_ROLE:
+        return _validate_sweep(ds, name)
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(header(ds)), key=lambda e: list(e.path))
     if errors:
         raise RawDataError(f"{name}: " + "; ".join(_describe(e) for e in errors[:5]))
@@ -129,6 +138,58 @@ def validate(ds, name="<dataset>"):
     if not tone_on.any(axis=1).all():
         trace = int(np.argwhere(~tone_on.any(axis=1))[0][0])
         raise RawDataError(f"{name}: trace {trace} has no tone switched on (missing tone metadata?)")
+    return ds
+
+
+def _validate_sweep(ds, name):
+    """:func:`validate` for a series of network-analyser sweeps (role :data:`SWEEP_ROLE`)."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(_schema(SWEEP_SCHEMA_PATH)).iter_errors(header(ds)),
+                    key=lambda e: list(e.path))
+    if errors:
+        raise RawDataError(f"{name}: " + "; ".join(_describe(e) for e in errors[:5]))
+    if ds.sizes.get("trace", 0) == 0 or ds.sizes.get("bin", 0) < 10:
+        raise RawDataError(f"{name}: empty sweep series ({ds.sizes.get('trace', 0)} traces, {ds.sizes.get('bin', 0)} bins)")
+    for var in ("frequency", "s_real", "s_imag", "if_bandwidth", "fridge_temperature"):
+        values = np.asarray(ds[var].values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise RawDataError(f"{name}: variable {var!r} has {int((~np.isfinite(values)).sum())} non-finite values (NaN or inf)")
+    for var in ("frequency", "if_bandwidth", "fridge_temperature"):
+        if (np.asarray(ds[var].values) <= 0).any():
+            raise RawDataError(f"{name}: variable {var!r} must be > 0")
+    if (np.diff(np.asarray(ds["frequency"].values), axis=-1) <= 0).any():
+        raise RawDataError(f"{name}: a frequency axis is not strictly increasing")
+    ports = [str(p) for p in ds["port"].values]
+    unknown = [p for p in ports if p not in PORTS]
+    if unknown:
+        raise RawDataError(f"{name}: unknown port(s) {unknown}; expected {list(PORTS)} (S21: input to output port "
+                           "transmission; S11, S22: reflection at the input and output port)")
+    return ds
+
+
+def new_sweeps(dataset, description, traces, source="simulated"):
+    """A schema-conforming series of complex S-parameter sweeps (role :data:`SWEEP_ROLE`).
+
+    Each trace dict holds ``frequency`` (Hz) and ``s`` (complex, equal lengths), ``port`` (one of
+    :data:`PORTS`), ``if_bandwidth`` (Hz), ``fridge_temperature`` (K) and optional ``label``.
+    """
+    s = np.array([t["s"] for t in traces], dtype=complex)
+    data = {
+        "frequency": (("trace", "bin"), np.array([t["frequency"] for t in traces], dtype=float)),
+        "s_real": (("trace", "bin"), s.real), "s_imag": (("trace", "bin"), s.imag),
+        "port": (("trace",), np.array([str(t["port"]) for t in traces], dtype=object)),
+        "if_bandwidth": (("trace",), np.array([t["if_bandwidth"] for t in traces], dtype=float)),
+        "fridge_temperature": (("trace",), np.array([t["fridge_temperature"] for t in traces], dtype=float)),
+        "label": (("trace",), np.array([str(t.get("label", t["port"])) for t in traces], dtype=object)),
+    }
+    ds = xr.Dataset(data)
+    for var in ("frequency", "s_real", "s_imag", "if_bandwidth", "fridge_temperature"):
+        ds[var].attrs["units"] = _UNITS[var]
+    ds["s_real"].attrs["long_name"] = "real part of the measured S-parameter (arbitrary line calibration)"
+    ds["s_imag"].attrs["long_name"] = "imaginary part of the measured S-parameter (arbitrary line calibration)"
+    ds.attrs.update({"schema_version": SCHEMA_VERSION, "role": SWEEP_ROLE, "dataset": dataset, "source": source,
+                     "description": description})
     return ds
 
 
@@ -193,7 +254,8 @@ def new_series(role, dataset, description, traces, source="simulated", averaging
     }
     ds = xr.Dataset(data, coords={"tone": ("tone", np.array(TONES, dtype=object))})
     for var, units in _UNITS.items():
-        ds[var].attrs["units"] = units
+        if var in ds:
+            ds[var].attrs["units"] = units
     ds["frequency"].attrs["long_name"] = "lab frequency of the bin centre"
     ds["psd"].attrs["long_name"] = "power spectral density at the analyser input (averaged trace)"
     ds["tone_power"].attrs["long_name"] = f"generator output power; {OFF_DBM:g} dBm means the tone is off"
@@ -209,7 +271,8 @@ def write(ds, path):
     validate(ds, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".partial")
-    encoding = {v: {"zlib": True, "complevel": 4, "shuffle": True} for v in ("frequency", "psd")}
+    encoding = {v: {"zlib": True, "complevel": 4, "shuffle": True} for v in ("frequency", "psd", "s_real", "s_imag")
+                if v in ds}
     ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
     tmp.replace(path)
     return path
@@ -265,6 +328,12 @@ def inventory(series):
     """One row per series: file stem, role, dataset, traces, bins, RBW range, averages, tones on."""
     rows = []
     for stem, ds in series.items():
+        if ds.attrs["role"] == SWEEP_ROLE:
+            rows.append({"file": f"{stem}.nc", "role": SWEEP_ROLE, "dataset": ds.attrs["dataset"],
+                         "source": ds.attrs["source"], "traces": int(ds.sizes["trace"]), "bins": int(ds.sizes["bin"]),
+                         "rbw_Hz": sorted({float(v) for v in ds["if_bandwidth"].values}), "n_averages": [],
+                         "tones": [str(p) for p in ds["port"].values], "labels": [str(v) for v in ds["label"].values]})
+            continue
         on = np.asarray(ds["tone_power"].values) > OFF_DBM + 1
         tones = [t for k, t in enumerate(TONES) if on[:, k].any()]
         rows.append({

@@ -14,7 +14,8 @@ coordinate     definition                         why
 ``G``          ``sqrt(G-^2 - G+^2)`` (kHz)        the Bogoliubov coupling: sets the linewidth
 ``r``          ``artanh(G+ / G-)``                the squeezing parameter
 ``b_add``      ``g (n_add + 1/2)``                the background level the trace pins
-``delta_minus``, ``delta_plus``, ``g_ratio``, ``gain_dB``: unchanged
+``delta_minus``, ``delta_plus``, ``g_ratio``, ``gain_dB``, ``kappa``, ``kappa_out``,
+``gamma1``, ``gamma2``: unchanged
 =============  =================================  ==========================================
 
 ``g = 10^((gain_dB - gain_ref)/10)`` is the gain relative to a fixed reference
@@ -34,17 +35,18 @@ import numpy as np
 from . import pumpfit
 
 #: Sampling coordinates, in order (see the module docstring).
-NAMES = ["y_c", "log_y1", "log_y2", "G", "r", "delta_minus", "delta_plus", "g_ratio", "gain_dB", "b_add"]
+NAMES = ["y_c", "log_y1", "log_y2", "G", "r", "delta_minus", "delta_plus", "g_ratio", "gain_dB", "b_add", "kappa",
+         "kappa_out", "gamma1", "gamma2"]
 
 _P = {n: i for i, n in enumerate(pumpfit.NAMES)}
 _Z = {n: i for i, n in enumerate(NAMES)}
-_UNCHANGED = ["delta_minus", "delta_plus", "g_ratio", "gain_dB"]
+_UNCHANGED = ["delta_minus", "delta_plus", "g_ratio", "gain_dB", "kappa", "kappa_out", "gamma1", "gamma2"]
 
 
 class PumpCoordinates:
     """The map between physical fit vectors ``x`` and sampling coordinates ``z``.
 
-    ``gain_ref``: reference gain (dB) of the relative gain ``g``. Arrays of shape ``(..., 10)``.
+    ``gain_ref``: reference gain (dB) of the relative gain ``g``. Arrays of shape ``(..., 14)``.
     """
 
     def __init__(self, gain_ref):
@@ -91,7 +93,7 @@ class PumpCoordinates:
         return z
 
     def jacobian(self, x, step=1e-6):
-        """``dz/dx`` at ``x`` (10, 10), by central differences (relative step): to carry a
+        """``dz/dx`` at ``x`` (14, 14), by central differences (relative step): to carry a
         physical covariance into the sampling coordinates, ``J C J^T``."""
         x = np.asarray(x, dtype=float)
         J = np.empty((x.size, x.size))

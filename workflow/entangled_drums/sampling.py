@@ -76,7 +76,7 @@ from .linear import MAX_EIGENBASIS_CONDITION
 from .model import UnstableSystemError
 from .moves import default as default_moves
 from .spectra import pump_spectrum
-from .units import PLANCK_H, db_to_linear, to_internal
+from .units import HZ_PER_INTERNAL, PLANCK_H, db_to_linear, to_internal
 
 class ConvergenceError(RuntimeError):
     """An MCMC run did not converge within its budget."""
@@ -85,7 +85,7 @@ class ConvergenceError(RuntimeError):
 class LogPosterior:
     """``log p(x | data)`` of one pump trace in the physical fit parameters (picklable).
 
-    Called with one fit vector ``x`` (10,) it returns a float; with ``(k, 10)`` rows it returns
+    Called with one fit vector ``x`` (14,) it returns a float; with ``(k, 14)`` rows it returns
     ``(k,)``, the likelihood of all rows in one compiled loop
     (:func:`entangled_drums._kernels.pump_log_likelihood_batch`): emcee's ``vectorize=True``.
     The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
@@ -99,9 +99,7 @@ class LogPosterior:
         self.idx, self.mu, self.W = prior_terms(priors, names)
         self.bath = [names.index(n) for n in ("n_c", "n_m1", "n_m2")]
         self.limit = np.array([float(bath_prior_max[n]) for n in ("n_c", "n_m1", "n_m2")])
-        self.constants = (to_internal(0.5 * (sideband["f2"] - sideband["f1"])), to_internal(float(device["kappa"])),
-                          to_internal(float(device["kappa_out"])), to_internal(float(device["gamma1"])),
-                          to_internal(float(device["gamma2"])))
+        self.omega = to_internal(0.5 * (sideband["f2"] - sideband["f1"]))
 
     @classmethod
     def of_trace(cls, ds, i, device, sideband, priors, bath_prior_max):
@@ -123,10 +121,9 @@ class LogPosterior:
         rows = np.atleast_2d(X)
         lp = self.log_prior(rows)
         active = np.isfinite(lp)
-        omega, kappa, kappa_out, g1, g2 = self.constants
         ll, status = _kernels.pump_log_likelihood_batch(
-            np.ascontiguousarray(rows), active, self.f, self.offset, self.psd, self.n_avg, omega, kappa, kappa_out,
-            g1, g2, PLANCK_H, MAX_EIGENBASIS_CONDITION)
+            np.ascontiguousarray(rows), active, self.f, self.offset, self.psd, self.n_avg, self.omega, HZ_PER_INTERNAL,
+            PLANCK_H, MAX_EIGENBASIS_CONDITION)
         for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
             ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method
         out = lp + ll
@@ -144,7 +141,7 @@ class LogPosterior:
 
 class InCoordinates:
     """The same posterior as a density in sampling coordinates ``z`` (:mod:`entangled_drums.reparam`):
-    ``log p(x(z)) + log |det dx/dz|``. Rows ``(k, 10)`` in, ``(k,)`` out."""
+    ``log p(x(z)) + log |det dx/dz|``. Rows ``(k, 14)`` in, ``(k,)`` out."""
 
     def __init__(self, log_posterior, coordinates):
         self.log_posterior, self.coordinates = log_posterior, coordinates
@@ -501,7 +498,7 @@ def posterior_summary(runs, device, sideband, attrs=None):
     ``idata``: :mod:`entangled_drums.posterior`'s InferenceData.
     """
     n = min(r.kept.shape[0] for r in runs)
-    params = np.stack([r.kept[:n] for r in runs])  # (runs, n, walkers, 10)
+    params = np.stack([r.kept[:n] for r in runs])  # (runs, n, walkers, 14)
     lp = np.stack([r.log_prob[r.burn::r.thin][:n] for r in runs])
     derived = derived_samples(params.reshape(-1, params.shape[-1]), device, sideband).reshape(
         *params.shape[:3], len(pumpfit.DERIVED))

@@ -1,12 +1,15 @@
 """Instrument simulator: raw spectra as the experiment's analyser would record them.
 
 Draws every measurement series of docs/model.md §5 from the full model with a documented truth
-(``config/simulation.yaml``): thermal and sideband-cooling calibrations of each drum, the probe
+(``config/simulation.yaml``): the cavity's response (network-analyser sweeps of transmission and
+of the reflection at both ports), thermal and sideband-cooling calibrations of each drum, the probe
 calibration, the pump spectra A1-A3, B1-B3, C, D, and the probe spectra of C and D at 12 phases
 with their probes-off backgrounds. Realism: Gamma-distributed averaging noise, line gain and
 amplifier noise, drum-frequency offsets from the nominal values, probe phase offset, error and
-jitter within an acquisition, the blue-side power deficit with pumps on (probe imbalance), and
-pump-heated baths. The derived true quantities go to ``simulation_truth.json`` *outside* the
+jitter within an acquisition, the blue-side power deficit with pumps on (probe imbalance),
+pump-heated baths, and drifts of the line gain and of the pump powers between the calibrations
+and each data set's measurement (drawn per data set; the probe traces and their background share
+their data set's drift). The derived true quantities go to ``simulation_truth.json`` *outside* the
 raw-data directory.
 
     python -m entangled_drums.simulate --truth config/simulation.yaml --out data/raw [--seed N]
@@ -44,8 +47,9 @@ def load_truth(path):
 class Truth:
     """Derived views of a truth dict: nominal vs true device, couplings, occupations."""
 
-    def __init__(self, truth, nominal_f1=10.0e6, nominal_f2=11.3e6):
+    def __init__(self, truth, nominal_f1=10.0e6, nominal_f2=11.3e6, seed=None):
         self.raw = truth
+        self.seed = int(truth["seed"] if seed is None else seed)
         self.inst = truth["instrument"]
         self.dev = truth["device"]
         self.f_c = float(self.inst["f_c"])
@@ -93,13 +97,28 @@ class Truth:
         """True (delta_minus, delta_plus) of tones at f_red, f_blue relative to the true sidebands."""
         return f_red - (self.f_c - float(self.dev["f1"])), f_blue - (self.f_c + float(self.dev["f2"]))
 
-    def two_tone_params(self, spec):
-        """True pump-only ``Params`` of a two-tone data set entry (config 'datasets')."""
+    def drift(self, name):
+        """The drifts realised for data set ``name`` since the calibrations: ``{"gain_dB": dB, "red": r, "blue": b}``
+        (``r, b``: relative changes of the red and blue pump powers at the device). Zero without a ``drifts`` block."""
+        widths = self.raw.get("drifts", {})
+        u = _rng(self.seed, f"drift_{name}").standard_normal(3)
+        return {"gain_dB": float(widths.get("gain_dB", 0.0)) * u[0],
+                "red": float(widths.get("pump_power", 0.0)) * u[1], "blue": float(widths.get("pump_power", 0.0)) * u[2]}
+
+    def gain_dB(self, name=None):
+        """The line gain (dB) while data set ``name`` was measured (None: at the calibrations)."""
+        return float(self.inst["gain_dB"]) + (0.0 if name is None else self.drift(name)["gain_dB"])
+
+    def two_tone_params(self, spec, name=None):
+        """True pump-only ``Params`` of a two-tone data set entry (config 'datasets'); with the data set's ``name``,
+        its pump powers have drifted (:meth:`drift`) from the nominal couplings of ``spec``."""
         f_red, f_blue = self.pump_tones(float(spec["Delta"]))
         d_minus, d_plus = self.true_detunings(f_red, f_blue)
         n_m1 = float(spec["n_m1"])
+        d = self.drift(name) if name is not None else {"red": 0.0, "blue": 0.0}
         return self.base_params(
-            G_minus=float(spec["G_minus"]), G_plus=float(spec["G_plus"]), delta_minus=d_minus, delta_plus=d_plus,
+            G_minus=float(spec["G_minus"]) * np.sqrt(1.0 + d["red"]), G_plus=float(spec["G_plus"]) * np.sqrt(1.0 + d["blue"]),
+            delta_minus=d_minus, delta_plus=d_plus,
             n_c=float(spec["n_c"]), n_m1=n_m1, n_m2=n_m1 * float(self.raw["thermal"]["n2_base"]) / float(self.raw["thermal"]["n1_base"]),
         )
 
@@ -110,8 +129,9 @@ def _rng(seed, name):
     return np.random.default_rng([int(seed), key])
 
 
-def _trace(rng, truth, f_lab, S, rbw, duration, **extra):
-    mean = instrument.psd_from_quanta(S, f_lab, truth.inst["gain_dB"], truth.inst["n_add"])
+def _trace(rng, truth, f_lab, S, rbw, duration, gain_dB=None, **extra):
+    gain_dB = truth.gain_dB() if gain_dB is None else gain_dB
+    mean = instrument.psd_from_quanta(S, f_lab, gain_dB, truth.inst["n_add"])
     n_avg = instrument.averages(duration, rbw)
     psd = instrument.draw_averaged_trace(rng, mean, n_avg)
     return dict(frequency=f_lab, psd=psd, rbw=rbw, n_averages=n_avg, duration=duration, **extra)
@@ -127,6 +147,35 @@ def _sideband_tone(truth, drum):
     """A red tone set on drum ``drum``'s nominal sideband: its frequency and true detuning (Hz)."""
     f_tone = truth.f_c - (truth.f1_nom if drum == 1 else truth.f2_nom)
     return f_tone, f_tone - (truth.f_c - float(truth.dev[f"f{drum}"]))
+
+
+def cavity_response(truth, port, f_offset):
+    """The ideal S-parameter of the cavity at offsets ``f_offset`` (Hz) from f_c (docs/model.md §5 step 0):
+    ``S21 = sqrt(k_in k_out) chi``, ``S11 = 1 - k_in chi``, ``S22 = 1 - k_out chi``, ``chi = 1 / (kappa/2 + i f)``."""
+    d = truth.dev
+    chi = 1.0 / (0.5 * float(d["kappa"]) + 1j * np.asarray(f_offset))
+    k_in, k_out = float(d["kappa_in"]), float(d["kappa_out"])
+    return {"S21": np.sqrt(k_in * k_out) * chi, "S11": 1.0 - k_in * chi, "S22": 1.0 - k_out * chi}[port]
+
+
+def cavity_cal(truth, seed):
+    """Network-analyser sweeps of the cavity: transmission and the reflection at each port, each through its own
+    line (unknown complex level, electrical delay and a linear amplitude slope), with complex Gaussian noise."""
+    cfg = truth.raw["calibrations"]["cavity"]
+    rng = _rng(seed, "cavity_cal")
+    offsets = np.linspace(-float(cfg["span"]), float(cfg["span"]), int(cfg["bins"]))
+    traces = []
+    for port, line in cfg["lines"].items():
+        level = 10 ** (float(line["level_dB"]) / 20) * np.exp(1j * np.radians(float(line["phase_deg"])))
+        baseline = level * np.exp(-2j * np.pi * float(line["delay_ns"]) * 1e-9 * offsets) * (
+            1.0 + float(line["slope_per_MHz"]) * offsets / 1e6)
+        noise = float(cfg["noise"]) * abs(level) * (rng.standard_normal(offsets.size)
+                                                    + 1j * rng.standard_normal(offsets.size)) / np.sqrt(2)
+        traces.append({"frequency": truth.f_c + offsets, "s": baseline * cavity_response(truth, port, offsets) + noise,
+                       "port": port, "if_bandwidth": float(cfg["if_bandwidth"]), "fridge_temperature": truth.T_base,
+                       "label": port})
+    return rawdata.new_sweeps("cavity", "cavity response: network-analyser sweeps of the transmission (S21) and the "
+                              "reflection at the input (S11) and output (S22) ports, pumps off", traces)
 
 
 def thermal_cal(truth, drum, seed):
@@ -210,16 +259,17 @@ def pump_series(truth, series, members, seed):
     traces = []
     for name in members:
         spec = truth.raw["datasets"][name]
-        S = pump_spectrum(truth.two_tone_params(spec), offsets)
+        S = pump_spectrum(truth.two_tone_params(spec, name), offsets)
         traces.append(_trace(rng, truth, truth.f_c + offsets, S, rbw, float(truth.raw["pump_duration"]),
-                             fridge_temperature=truth.T_base, tones=_pump_tone_dict(truth, spec), label=name))
+                             gain_dB=truth.gain_dB(name), fridge_temperature=truth.T_base,
+                             tones=_pump_tone_dict(truth, spec), label=name))
     return rawdata.new_series("pump", series, f"pump spectra of data set {series} (two pumps, probes off)", traces)
 
 
 def probe_params(truth, name, phase):
     """True ``Params`` of data set ``name`` with the probes on at true quadrature angle ``phase`` (rad)."""
     g = float(truth.raw["probes"]["g"])
-    return truth.two_tone_params(truth.raw["datasets"][name]).replace(
+    return truth.two_tone_params(truth.raw["datasets"][name], name).replace(
         probe_g_minus=g, probe_g_plus=g * truth.blue_factor, probe_phase=phase)
 
 
@@ -239,15 +289,16 @@ def probe_series(truth, name, seed):
         for x, w in zip(_GH_X, _GH_W):  # average over the phase wander within the acquisition
             p = probe_params(truth, name, mean_phase + jitter * x)
             S += w * (pump_spectrum(p, offsets) + probe_signal(p, offsets))
-        traces.append(_trace(rng, truth, truth.f_c + offsets, S, rbw, float(cfg["duration"]),
+        traces.append(_trace(rng, truth, truth.f_c + offsets, S, rbw, float(cfg["duration"]), gain_dB=truth.gain_dB(name),
                              fridge_temperature=truth.T_base, tones=tones, probe_phase_setpoint=float(setpoint),
                              label=f"{name} phase={setpoint:g}deg"))
     probe = rawdata.new_series("probe", name, f"BAE probe spectra of data set {name} (pumps and probes on) "
                                "at several probe phases", traces)
-    S_bg = pump_spectrum(truth.two_tone_params(spec), offsets)
+    S_bg = pump_spectrum(truth.two_tone_params(spec, name), offsets)
     background = rawdata.new_series("background", name, f"background for the probe spectra of {name}: pumps on, "
                                     "probes off, same grid", [_trace(
                                         rng, truth, truth.f_c + offsets, S_bg, rbw, float(cfg["duration"]),
+                                        gain_dB=truth.gain_dB(name),
                                         fridge_temperature=truth.T_base, tones=_pump_tone_dict(truth, spec),
                                         label=f"{name} background")])
     return probe, background
@@ -267,7 +318,12 @@ def derived_truth(truth):
     """True quantities per data set (the closure tests' reference), JSON-ready."""
     cfg = truth.raw["probes"]
     offset = float(cfg["phase_offset_deg"])
-    out = {"datasets": {}, "calibration": {
+    d = truth.dev
+    out = {"datasets": {}, "cavity": {"f_c": truth.f_c, "kappa": float(d["kappa"]), "kappa_in": float(d["kappa_in"]),
+                                      "kappa_out": float(d["kappa_out"]),
+                                      "kappa_I": float(d["kappa"]) - float(d["kappa_in"]) - float(d["kappa_out"]),
+                                      "gamma1": float(d["gamma1"]), "gamma2": float(d["gamma2"])},
+           "calibration": {
         "gain_dB": float(truth.inst["gain_dB"]), "n_add": float(truth.inst["n_add"]),
         "K1": truth.K[1], "K2": truth.K[2], "f1": float(truth.dev["f1"]), "f2": float(truth.dev["f2"]),
         "n1_base": truth.occupation(1, truth.T_base), "n2_base": truth.occupation(2, truth.T_base),
@@ -276,13 +332,14 @@ def derived_truth(truth):
         "probe_area_per_variance_per_mW": _probe_constant(truth),
     }}
     for name, spec in truth.raw["datasets"].items():
-        p = truth.two_tone_params(spec)
+        p = truth.two_tone_params(spec, name)
         V = steady_state(p)
         phi, duan = optimal_phase(p, V)
         x, pm = (float(v) for v in collective_variances(p, phi, V))
         entry = {"Xplus": x, "Pminus": pm, "duan": duan, "phi_opt_deg": float(np.degrees(phi)) - offset,
                  "phi_opt_quadrature_deg": float(np.degrees(phi)), "params": p.as_dict()}
         entry.update(p.as_dict())
+        entry["drift"] = truth.drift(name)
         if name in ("C", "D"):
             on = probe_params(truth, name, phi)
             entry["probe_imbalance"] = on.probe_g_minus / on.probe_g_plus
@@ -297,9 +354,9 @@ def simulate(truth_path, out_dir, truth_json=None, seed=None):
     """Write every raw series, the manifest and (optionally) the derived truth. Returns the written paths."""
     raw = load_truth(truth_path)
     seed = int(raw["seed"] if seed is None else seed)
-    truth = Truth(raw)
+    truth = Truth(raw, seed=seed)
     out_dir = Path(out_dir)
-    series = {}
+    series = {"cavity_cal": cavity_cal(truth, seed)}
     for drum in (1, 2):
         series[f"thermal_cal_drum{drum}"] = thermal_cal(truth, drum, seed)
         series[f"sideband_cal_drum{drum}"] = sideband_cal(truth, drum, seed)

@@ -1,4 +1,33 @@
-# Steps 02-04: the calibration chain (thermal -> sideband cooling -> probes).
+# Steps 02a-04: the calibration chain (cavity, thermal -> sideband cooling -> probes).
+
+
+rule cavity_calibration:
+    """kappa, kappa_in, kappa_out, kappa_I from the cavity's network-analyser sweeps (Fig. S0)."""
+    input:
+        notebook="notebooks/02a_cavity_calibration.py",
+        raw=raw_files("cavity_cal.nc"),
+    output:
+        notebook=results("notebooks", "02a_cavity_calibration.ipynb"),
+        html=results("notebooks", "02a_cavity_calibration.html"),
+        json=results("calibration", "cavity.json"),
+        figure=report(
+            multiext(results("figures", "figS0_cavity_calibration"), ".pdf", ".png"),
+            caption="../report/figS0.rst",
+            category="Calibrations",
+        ),
+    params:
+        nb=lambda wildcards, output: notebook_params(
+            raw_dir=RAW,
+            device=config["device"],
+            output_json=output.json,
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "02a_cavity_calibration.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
 
 
 rule thermal_calibration:
@@ -37,6 +66,7 @@ rule sideband_calibration:
         notebook="notebooks/03_sideband_calibration.py",
         raw=raw_files("sideband_cal_drum1.nc", "sideband_cal_drum2.nc"),
         thermal=results("calibration", "thermal.json"),
+        cavity=results("calibration", "cavity.json"),
     output:
         notebook=results("notebooks", "03_sideband_calibration.ipynb"),
         html=results("notebooks", "03_sideband_calibration.html"),
@@ -51,6 +81,7 @@ rule sideband_calibration:
             raw_dir=RAW,
             device=config["device"],
             thermal_json=input.thermal,
+            cavity_json=input.cavity,
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),

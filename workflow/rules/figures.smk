@@ -5,6 +5,7 @@ rule fig1_scheme:
     """Fig. 1b, 1c: the tones about the cavity and the probe pair (Fig. 1d is drawn in step 08)."""
     input:
         notebook="notebooks/01_model_overview.py",
+        sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "01_model_overview.ipynb"),
         html=results("notebooks", "01_model_overview.html"),
@@ -19,8 +20,9 @@ rule fig1_scheme:
             category="Fig. 1 scheme",
         ),
     params:
-        nb=lambda wildcards, output: notebook_params(
+        nb=lambda wildcards, input, output: notebook_params(
             device=config["device"],
+            sideband_json=input.sideband,
             dataset=config["datasets"][main_dataset(config)],
             figure_dir=str(Path(output.fig1b[0]).parent),
         ),

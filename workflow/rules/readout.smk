@@ -25,6 +25,7 @@ rule probe_readout:
             raw_dir=RAW,
             device=config["device"],
             readout=config["readout"],
+            gain_drift_dB=config["fits"]["drift"]["gain_dB"],
             datasets=config["readout"]["datasets"],
             main=main_dataset(config),
             display=config["datasets"],
@@ -88,6 +89,41 @@ rule entanglement_verdict:
         ),
     log:
         results("logs", "08_entanglement_verdict.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        NOTEBOOK_CMD
+
+
+rule error_budget:
+    """Each source's share of the variance of <X+^2>, <P-^2>, Duan and P(Duan < 1) (Fig. E1, error_budget.{json,md})."""
+    input:
+        notebook="notebooks/12_error_budget.py",
+        paper="data/paper_values.yaml",
+        pump_fits=results("fits", "pump_fits.json"),
+        probes=results("readout", "probes.json"),
+        headline=results("headline.json"),
+        posteriors=expand(results("mcmc", "{dataset}_posterior.nc"), dataset=config["readout"]["datasets"]),
+    output:
+        notebook=results("notebooks", "12_error_budget.ipynb"),
+        html=results("notebooks", "12_error_budget.html"),
+        json=results("error_budget.json"),
+        md=report(results("error_budget.md"), caption="../report/figE1.rst", category="Error budget"),
+        figure=report(multiext(results("figures", "figE1_error_budget"), ".pdf", ".png"), caption="../report/figE1.rst",
+                      category="Error budget"),
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            datasets=config["readout"]["datasets"],
+            pump_fits_json=input.pump_fits,
+            probes_json=input.probes,
+            headline_json=input.headline,
+            mcmc_dir=str(Path(input.posteriors[0]).parent),
+            paper_yaml=input.paper,
+            output_stem=str(Path(output.json).with_suffix("")),
+            figure_dir=str(Path(output.figure[0]).parent),
+        ),
+    log:
+        results("logs", "12_error_budget.log"),
     conda:
         ENVIRONMENT
     shell:
