@@ -29,6 +29,7 @@
 # %% tags=["parameters"]
 truth_json = "data/simulation_truth.json"
 thermal_json = "results/calibration/thermal.json"
+cavity_json = "results/calibration/cavity.json"
 sideband_json = "results/calibration/sideband.json"
 probe_json = "results/calibration/probe.json"
 pump_fits_json = "results/fits/pump_fits.json"
@@ -47,7 +48,7 @@ from entangled_drums.figures import COLORS, save, use_style
 
 use_style()
 truth = jsonio.load(truth_json)
-cal = {"thermal": jsonio.load(thermal_json), "sideband": jsonio.load(sideband_json), "probe": jsonio.load(probe_json)}
+cal = {"cavity": jsonio.load(cavity_json), "thermal": jsonio.load(thermal_json), "sideband": jsonio.load(sideband_json), "probe": jsonio.load(probe_json)}
 fits = jsonio.load(pump_fits_json)["datasets"]
 readouts = {name: (res, None) for name, res in jsonio.load(probes_json)["datasets"].items()}
 rows = closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth) + closure.probe_pulls(readouts, truth, fits)

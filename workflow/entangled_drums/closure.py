@@ -9,7 +9,7 @@ import numpy as np
 
 #: Pump-fit parameters compared with the truth, and their unit conversion to the truth's units.
 _PUMP = {"n_c": 1.0, "n_m1": 1.0, "n_m2": 1.0, "G_minus": 1e3, "G_plus": 1e3, "delta_minus": 1e3,
-         "delta_plus": 1e3, "g_ratio": 1.0}
+         "delta_plus": 1e3, "g_ratio": 1.0, "kappa": 1e3, "kappa_out": 1e3, "gamma1": 1.0, "gamma2": 1.0}
 
 
 def calibration_pulls(cal, truth):
@@ -19,6 +19,10 @@ def calibration_pulls(cal, truth):
     rows = [(f"n{d}_base", cal["thermal"][f"drum{d}"]["n_base"], cal["thermal"][f"drum{d}"]["n_base_sigma"],
              t[f"n{d}_base"]) for d in (1, 2)]
     rows += [(k, sb[k], sb[f"{k}_sigma"], t[k]) for k in ("gain_dB", "n_add", "f1", "f2", "K1", "K2")]
+    rows += [(k, sb[k], sb[f"{k}_sigma"], truth["cavity"][k]) for k in ("gamma1", "gamma2")]
+    if "cavity" in cal:  # the cavity sweeps' fit
+        rows += [(k, cal["cavity"][k], cal["cavity"][f"{k}_sigma"], truth["cavity"][k])
+                 for k in ("f_c", "kappa", "kappa_in", "kappa_out", "kappa_I")]
     rows.append(("g_ratio", sb["g_ratio"], sb["g_ratio_sigma"], truth["datasets"]["C"]["g_ratio"]))
     # the probe constant is in quanta, so it carries the gain's error (which cancels in the readout)
     pr = cal["probe"]

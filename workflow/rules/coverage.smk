@@ -67,6 +67,7 @@ rule closure:
     input:
         notebook="notebooks/11_closure.py",
         truth=config["coverage"]["truth_json"],
+        cavity=results("calibration", "cavity.json"),
         thermal=results("calibration", "thermal.json"),
         sideband=results("calibration", "sideband.json"),
         probe=results("calibration", "probe.json"),
@@ -82,6 +83,7 @@ rule closure:
         nb=lambda wildcards, input, output: notebook_params(
             truth_json=input.truth,
             thermal_json=input.thermal,
+            cavity_json=input.cavity,
             sideband_json=input.sideband,
             probe_json=input.probe,
             pump_fits_json=input.pump_fits,
