@@ -15,6 +15,11 @@ Each folder has
 * one CSV per trace: a header row, then the columns ``frequency`` (Hz) and either ``psd``
   (W/Hz) or ``power_dBm`` (power per resolution bandwidth, as analysers display it).
 
+A network-analyser series (``role: cavity_response``, the cavity sweeps ``cavity_cal``) has
+per trace ``file``, ``port`` (S21, S11, S22), ``if_bandwidth`` (Hz), ``fridge_temperature`` (K)
+and ``label``, and CSV columns ``frequency`` (Hz), ``s_real``, ``s_imag`` (the complex
+S-parameter; any line calibration: the fit determines each trace's).
+
 ``power_dBm`` becomes a density with the trace's RBW and the analyser's noise-bandwidth factor
 ``k`` (equivalent noise bandwidth / RBW: 1 for an ideal rectangular filter, ~1.06 for the
 Gaussian RBW filters of swept analysers; check the manual): ``psd = 10^((dBm - 30)/10) /
@@ -126,6 +131,8 @@ def read_series(folder, noise_bandwidth_factor=1.0):
     if unknown:
         raise IngestError(f"{series_path}: unknown top-level keys {sorted(unknown)} (allowed: {list(GLOBAL_KEYS)}, "
                           "noise_bandwidth_factor, traces)")
+    if meta.get("role") == rawdata.SWEEP_ROLE:
+        return _read_sweeps(folder, series_path, meta)
     k_nbw = _number(series_path, 0, "noise_bandwidth_factor", meta.get("noise_bandwidth_factor", noise_bandwidth_factor))
     listed, traces = set(), []
     for k, entry in enumerate(meta["traces"]):
@@ -180,6 +187,52 @@ def read_series(folder, noise_bandwidth_factor=1.0):
     return rawdata.validate(ds, str(folder))
 
 
+SWEEP_KEYS = ("port", "if_bandwidth", "fridge_temperature", "label")
+
+
+def _read_sweeps(folder, series_path, meta):
+    """:func:`read_series` for a network-analyser series (role ``cavity_response``)."""
+    traces = []
+    for k, entry in enumerate(meta["traces"]):
+        if not isinstance(entry, dict) or "file" not in entry:
+            raise IngestError(f"{series_path}: traces[{k}] has no 'file'")
+        extra = set(entry) - set(SWEEP_KEYS) - {"file"}
+        missing = [key for key in ("port", "if_bandwidth", "fridge_temperature") if key not in entry]
+        if extra or missing:
+            raise IngestError(f"{series_path}: traces[{k}] ({entry['file']}): unknown keys {sorted(extra)}, missing {missing} "
+                              f"(a sweep trace has file, {', '.join(SWEEP_KEYS)})")
+        csv_path = folder / str(entry["file"])
+        if not csv_path.is_file():
+            raise IngestError(f"{series_path}: traces[{k}] lists {entry['file']!r}, which is not in {folder}")
+        with open(csv_path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+        head = [h.strip() for h in rows[0]] if rows else []
+        if not {"frequency", "s_real", "s_imag"} <= set(head):
+            raise IngestError(f"{csv_path}: the header must name the columns frequency, s_real, s_imag (found {head})")
+        cols = {c: [] for c in ("frequency", "s_real", "s_imag")}
+        for line, row in enumerate(rows[1:], start=2):
+            for c, out in cols.items():
+                text = row[head.index(c)].strip() if head.index(c) < len(row) else ""
+                try:
+                    value = float(text)
+                except ValueError:
+                    raise IngestError(f"{csv_path}: row {line}, column {c!r}: {text!r} is not a number") from None
+                if not math.isfinite(value):
+                    raise IngestError(f"{csv_path}: row {line}, column {c!r}: {text!r} is not finite")
+                out.append(value)
+        traces.append({"frequency": np.array(cols["frequency"]), "s": np.array(cols["s_real"]) + 1j * np.array(cols["s_imag"]),
+                       "port": str(entry["port"]), "if_bandwidth": _number(series_path, k, "if_bandwidth", entry["if_bandwidth"]),
+                       "fridge_temperature": _number(series_path, k, "fridge_temperature", entry["fridge_temperature"]),
+                       "label": str(entry.get("label", entry["port"]))})
+    if len({t["frequency"].size for t in traces}) != 1:
+        raise IngestError(f"{folder}: the sweeps have different numbers of rows; a series needs one point count")
+    for key in ("dataset", "description"):
+        if key not in meta:
+            raise IngestError(f"{series_path}: missing global attribute {key!r}")
+    ds = rawdata.new_sweeps(str(meta["dataset"]), str(meta["description"]), traces, source=meta.get("source", "measured"))
+    return rawdata.validate(ds, str(folder))
+
+
 def ingest(src, out, noise_bandwidth_factor=1.0, force=False):
     """Convert every series folder of ``src`` into ``out`` (schema NetCDF + manifest); returns the file paths.
 
@@ -217,6 +270,19 @@ def export(nc_path, folder, column="psd", noise_bandwidth_factor=1.0):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in ds.attrs.items() if k in GLOBAL_KEYS}
+    if ds.attrs["role"] == rawdata.SWEEP_ROLE:
+        traces = []
+        for i in range(ds.sizes["trace"]):
+            name = f"trace{i:03d}.csv"
+            with open(folder / name, "w", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["frequency", "s_real", "s_imag"])
+                writer.writerows((repr(float(f)), repr(float(a)), repr(float(b))) for f, a, b in
+                                 zip(ds["frequency"].values[i], ds["s_real"].values[i], ds["s_imag"].values[i]))
+            traces.append({"file": name, "port": str(ds["port"].values[i]), "if_bandwidth": float(ds["if_bandwidth"].values[i]),
+                           "fridge_temperature": float(ds["fridge_temperature"].values[i]), "label": str(ds["label"].values[i])})
+        (folder / SERIES_FILE).write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
+        return folder
     if column == "power_dBm":
         attrs["noise_bandwidth_factor"] = noise_bandwidth_factor
     traces = []
