@@ -64,7 +64,8 @@ def fixed_length(ds, device, sideband, fits, kind):
 def main():
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     device, fits = cfg["device"], cfg["fits"]
-    sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
+    cal = chain.calibrate(ROOT / "data" / "raw", device, fits)
+    sideband, device = cal["sideband"], cal["device"]
     data = {name: rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc") for name in ("C", "D")}
     result, prior = pumpfit.fit_trace(data["C"], 0, device, sideband, fits)
     sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior, BATH_PRIOR_MAX)(result.x[None])  # compiled (or cached) before any timing

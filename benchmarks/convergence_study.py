@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from entangled_drums import chain, provenance, rawdata, sampling
+from entangled_drums import calibration, chain, provenance, rawdata, sampling
 from entangled_drums.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,9 @@ def analyse(raw_dir, name, cfg, seeds, sideband, label):
     t0 = time.perf_counter()
     row = {"case": label, "dataset": name, "seeds": seeds}
     try:
-        runs, _, _ = sampling.sample_trace(ds, i, cfg["device"], sideband, cfg["fits"], settings, None, processes=2)
-        summary, _, _ = sampling.posterior_summary(runs, cfg["device"], sideband)
+        device = calibration.device_of(cfg["device"], sideband)
+        runs, _, _ = sampling.sample_trace(ds, i, device, sideband, cfg["fits"], settings, None, processes=2)
+        summary, _, _ = sampling.posterior_summary(runs, device, sideband)
     except sampling.ConvergenceError as err:
         return dict(row, error=str(err), ok=False)
     diag = summary["diagnostics"]

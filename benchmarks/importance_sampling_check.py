@@ -48,8 +48,8 @@ def main(argv=None):
     for name in args.datasets:
         ds = rawdata.load(ROOT / "data" / "raw" / f"pump_{cfg['datasets'][name]['series']}.nc")
         i = [str(v) for v in ds["label"].values].index(name)
-        result, prior = pumpfit.fit_trace(ds, i, cfg["device"], cal["sideband"], cfg["fits"])
-        post = sampling.LogPosterior.of_trace(ds, i, cfg["device"], cal["sideband"], prior, cfg["mcmc"]["bath_prior_max"])
+        result, prior = pumpfit.fit_trace(ds, i, cal["device"], cal["sideband"], cfg["fits"])
+        post = sampling.LogPosterior.of_trace(ds, i, cal["device"], cal["sideband"], prior, cfg["mcmc"]["bath_prior_max"])
         coords = sampling.coordinates_for(prior, "pinned")
         density = sampling.InCoordinates(post, coords)
         J = coords.jacobian(result.x)

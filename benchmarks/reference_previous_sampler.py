@@ -37,7 +37,8 @@ OUT = ROOT / "tests" / "data" / "previous_sampler_reference.json"
 def reference(name, steps, seed=2024):
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     device, fits = cfg["device"], cfg["fits"]
-    sideband = chain.calibrate(ROOT / "data" / "raw", device, fits)["sideband"]
+    cal = chain.calibrate(ROOT / "data" / "raw", device, fits)
+    sideband, device = cal["sideband"], cal["device"]
     ds = rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc")
     result, prior = pumpfit.fit_trace(ds, 0, device, sideband, fits)
     post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior, BATH_PRIOR_MAX)
@@ -50,7 +51,7 @@ def reference(name, steps, seed=2024):
     tau = emcee.autocorr.integrated_time(kept, tol=0)
     thin = max(1, int(tau.max() / 4))
     sub = kept[::thin]
-    derived = sampling.derived_samples(sub.reshape(-1, 10), device, sideband).reshape(*sub.shape[:2], -1)
+    derived = sampling.derived_samples(sub.reshape(-1, len(pumpfit.NAMES)), device, sideband).reshape(*sub.shape[:2], -1)
     tau_derived = emcee.autocorr.integrated_time(derived[..., :3], tol=0) * thin
     out = {"steps": steps, "walkers": 32, "burn_in": steps // 5, "seed": seed, "acceptance":
            float(sampler.acceptance_fraction.mean()), "max_tau": float(tau.max()), "quantities": {}}

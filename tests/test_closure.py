@@ -35,8 +35,9 @@ SEEDS = (11, 12, 13)
 
 def analyse(raw_dir, truth):
     cal = chain.calibrate(raw_dir, DEVICE, FITS)
-    fits = chain.fit_pumps(raw_dir, DEVICE, FITS, cal["sideband"], pump_series(CONFIG))
-    readouts = chain.read_out(raw_dir, DEVICE, cal["sideband"], cal["probe"], fits, READOUT, READOUT["datasets"])
+    fits = chain.fit_pumps(raw_dir, cal["device"], FITS, cal["sideband"], pump_series(CONFIG))
+    readouts = chain.read_out(raw_dir, cal["device"], cal["sideband"], cal["probe"], fits, READOUT, READOUT["datasets"],
+                              FITS["drift"]["gain_dB"])
     return (closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth)
             + closure.probe_pulls(readouts, truth, fits))
 

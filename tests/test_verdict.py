@@ -29,8 +29,10 @@ def separable(tmp_path_factory):
     true = json.loads((d / "truth.json").read_text())
     device, fits = CONFIG["device"], CONFIG["fits"]
     cal = chain.calibrate(d / "raw", device, fits)
+    device = cal["device"]
     lsq = chain.fit_pumps(d / "raw", device, fits, cal["sideband"], series="C")
-    (probe, draws), = chain.read_out(d / "raw", device, cal["sideband"], cal["probe"], lsq, CONFIG["readout"], ("C",)).values()
+    (probe, draws), = chain.read_out(d / "raw", device, cal["sideband"], cal["probe"], lsq, CONFIG["readout"], ("C",),
+                                     fits["drift"]["gain_dB"]).values()
     import entangled_drums.rawdata as rawdata
 
     ds = rawdata.load(d / "raw" / "pump_C.nc")
