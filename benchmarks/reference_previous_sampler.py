@@ -44,10 +44,10 @@ def reference(name, steps, seed=2024):
     post = sampling.LogPosterior.of_trace(ds, 0, device, sideband, prior, BATH_PRIOR_MAX)
     rng = np.random.default_rng(seed)
     start = sampling.initial_walkers(result.x, result.cov, 32, rng, post, start="ball")
-    sampler = emcee.EnsembleSampler(32, 10, post, moves=moves.default(), vectorize=True)
+    sampler = emcee.EnsembleSampler(32, len(pumpfit.NAMES), post, moves=moves.default(), vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(start, steps)
-    kept = sampler.get_chain()[steps // 5:]  # (steps, walkers, 10)
+    kept = sampler.get_chain()[steps // 5:]  # (steps, walkers, 14)
     tau = emcee.autocorr.integrated_time(kept, tol=0)
     thin = max(1, int(tau.max() / 4))
     sub = kept[::thin]
