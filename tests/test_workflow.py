@@ -180,6 +180,25 @@ def test_mcmc_posteriors_contain_the_truth(workflow_run):
         assert len(summary["runs"]) >= 2
         for run in summary["runs"]:
             assert run["steps"] > summary["settings"]["n_tau"] * max(run["tau"].values())
+        for key in ("kappa", "kappa_out", "gamma1", "gamma2"):  # calibrated, sampled, named (issue 15)
+            assert key in summary["parameters"] and key in summary["diagnostics"], key
+
+
+def test_error_budget_lists_every_source_and_sums_to_the_total(workflow_run):
+    """results/error_budget.json: every source for C and D; the shares sum to the draws' variance within 10 %."""
+    from entangled_drums import budget, posterior
+
+    repo, _ = workflow_run
+    record = json.loads((repo / "results" / "error_budget.json").read_text())
+    for name in ("C", "D"):
+        b = record["datasets"][name]
+        assert set(b["duan"]["shares"]) == set(budget.ORDER), set(b["duan"]["shares"]) ^ set(budget.ORDER)
+        for key in ("Xplus", "Pminus", "duan"):
+            assert b[key]["ratio_linear_to_draws"] == pytest.approx(1.0, abs=0.1), (name, key)
+        assert "prob_duan_below_one" in b and b["Pminus"]["calibration_scale_for_target"]["target_sigma"] == 0.08
+        post = posterior.read(repo / "results" / "mcmc" / f"{name}_posterior.nc").posterior
+        assert {"kappa", "kappa_out", "gamma1", "gamma2"} <= set(post.data_vars)
+    assert (repo / "results" / "figures" / "figE1_error_budget.png").stat().st_size > 10000
 
 
 @pytest.mark.parametrize("step", ["01_model_overview", "02_thermal_calibration"])
