@@ -66,6 +66,18 @@ def psd_to_dbm(psd, rbw, noise_bandwidth_factor=1.0):
     return 10.0 * np.log10(np.asarray(psd, dtype=float) * noise_bandwidth_factor * rbw) + 30.0
 
 
+def _cell(path, line, col, row, idx):
+    """The finite number in column ``col`` (position ``idx``) of CSV row ``row`` (line ``line``)."""
+    text = row[idx].strip() if idx < len(row) else ""
+    try:
+        value = float(text)
+    except ValueError:
+        raise IngestError(f"{path}: row {line}, column {col!r}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise IngestError(f"{path}: row {line}, column {col!r}: {text!r} is not finite")
+    return value
+
+
 def read_csv(path, rbw, noise_bandwidth_factor):
     """``(frequency, psd)`` arrays of one trace CSV; raises :class:`IngestError` naming row and column."""
     path = Path(path)
@@ -85,13 +97,8 @@ def read_csv(path, rbw, noise_bandwidth_factor):
         if not row or all(not c.strip() for c in row):
             continue
         for col, idx, out in (("frequency", i_f, freq), (value_col, i_v, values)):
-            text = row[idx].strip() if idx < len(row) else ""
-            try:
-                value = float(text)
-            except ValueError:
-                raise IngestError(f"{path}: row {line}, column {col!r}: {text!r} is not a number") from None
-            if not math.isfinite(value):
-                raise IngestError(f"{path}: row {line}, column {col!r}: {text!r} is not finite")
+            value = _cell(path, line, col, row, idx)
+            text = row[idx].strip()
             if col != "power_dBm" and value <= 0:
                 raise IngestError(f"{path}: row {line}, column {col!r}: {text!r} must be > 0")
             if col == "frequency" and freq and value <= freq[-1]:
@@ -212,14 +219,7 @@ def _read_sweeps(folder, series_path, meta):
         cols = {c: [] for c in ("frequency", "s_real", "s_imag")}
         for line, row in enumerate(rows[1:], start=2):
             for c, out in cols.items():
-                text = row[head.index(c)].strip() if head.index(c) < len(row) else ""
-                try:
-                    value = float(text)
-                except ValueError:
-                    raise IngestError(f"{csv_path}: row {line}, column {c!r}: {text!r} is not a number") from None
-                if not math.isfinite(value):
-                    raise IngestError(f"{csv_path}: row {line}, column {c!r}: {text!r} is not finite")
-                out.append(value)
+                out.append(_cell(csv_path, line, c, row, head.index(c)))
         traces.append({"frequency": np.array(cols["frequency"]), "s": np.array(cols["s_real"]) + 1j * np.array(cols["s_imag"]),
                        "port": str(entry["port"]), "if_bandwidth": _number(series_path, k, "if_bandwidth", entry["if_bandwidth"]),
                        "fridge_temperature": _number(series_path, k, "fridge_temperature", entry["fridge_temperature"]),
