@@ -69,10 +69,15 @@ def _is_probe(row):
     return row[0].split(".")[-1] in PROBE_KEYS
 
 
-def test_archived_data_every_quantity_within_2_sigma(archived):
+def test_archived_data_every_quantity_within_3_sigma_and_few_beyond_2(archived):
+    """Every calibration constant and pump-fit quantity of the archive within 3 sigma of the truth, and at most
+    10 % beyond 2 sigma. (With ~120 quantities, 2 sigma for each fails for a correct analysis more often than not:
+    since the pump fits sample kappa, kappa_out, gamma1, gamma2, one data set in the archive pulls kappa_out
+    2.05 sigma from the truth. The coverage study checks each quantity's intervals over 100 replicas.)"""
     rows = [r for r in archived if not r[0].startswith("B1.") and not _is_probe(r)]
-    assert len(rows) >= 80
-    assert not _failures(rows)
+    assert len(rows) >= 120
+    assert not _failures(rows, bound=3.0)
+    assert len(_failures(rows)) <= 0.1 * len(rows), _failures(rows)
 
 
 def test_archived_data_probe_readout_closes(archived):

@@ -123,10 +123,12 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
     scale = np.broadcast_to(np.asarray(x_scale if x_scale is not None else 1.0, dtype=float), x0.shape).copy()
     diff_step = np.maximum(1e-6, 1e-10 * np.abs(x0) / scale)
     to_x = lambda u: x0 + scale * u  # noqa: E731
+    fun = _Cached(lambda u: total(to_x(u)))
+    lo_u, hi_u = (lower - x0) / scale, (upper - x0) / scale
     try:
-        sol = scipy.optimize.least_squares(lambda u: total(to_x(u)), np.zeros_like(x0),
-                                           bounds=((lower - x0) / scale, (upper - x0) / scale), method="trf",
-                                           max_nfev=max_nfev, xtol=1e-10, ftol=1e-10, gtol=1e-10, diff_step=diff_step)
+        sol = scipy.optimize.least_squares(fun, np.zeros_like(x0), jac=lambda u: _jacobian(fun, u, diff_step, lo_u, hi_u),
+                                           bounds=(lo_u, hi_u), method="trf", max_nfev=max_nfev, xtol=1e-10, ftol=1e-10,
+                                           gtol=1e-10)
     except (ValueError, np.linalg.LinAlgError) as err:
         raise FitError(f"{label}: least squares failed: {err}") from err
     if not sol.success or not np.all(np.isfinite(sol.x)):
@@ -140,10 +142,54 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
     except np.linalg.LinAlgError as err:
         raise FitError(f"{label}: singular covariance (a parameter is not constrained)") from err
     if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-        raise FitError(f"{label}: covariance is not positive definite (a parameter is not constrained)")
+        bad = [f"{n} = {v:.6g}" for n, v, c in zip(names, x_best, np.diag(cov)) if not c > 0]
+        raise FitError(f"{label}: covariance is not positive definite (a parameter is not constrained: "
+                       f"{', '.join(bad) or 'non-finite entries'})")
     n_free = len(names)
     inflation = max(1.0, chi2 / max(1, r_data.size - n_free))
     return FitResult(list(names), x_best, cov * inflation, chi2, int(r_data.size), n_free, inflation, r_data)
+
+
+class _Cached:
+    """A residual function that remembers its last evaluation (the optimiser asks for the Jacobian where it has
+    just evaluated the residuals)."""
+
+    def __init__(self, fn):
+        self.fn, self.u, self.f = fn, None, None
+
+    def __call__(self, u):
+        if self.u is None or not np.array_equal(u, self.u):
+            self.u, self.f = np.array(u, dtype=float), np.asarray(self.fn(u), dtype=float)
+        return self.f
+
+
+#: A finite-difference step whose residuals' sum of squares grows by more than this factor crossed a wall (the
+#: unstable region's penalty): the column is taken from the other side.
+_WALL = 1e3
+
+
+def _jacobian(fun, u, rel_step, lower, upper):
+    """Forward differences as scipy's ``2-point`` scheme takes them (step ``rel_step max(1, |u|)``, reversed at an
+    upper bound), but a column whose step crosses into a penalised region (an unstable system near the stability
+    edge: the residuals jump by orders of magnitude) is taken backward instead. A fit whose optimum lies near the
+    edge then gets the slope of the model, not of the wall."""
+    f0 = fun(u).copy()
+    cost0 = max(float(f0 @ f0), float(f0.size))
+    J = np.empty((f0.size, u.size))
+    sign = np.where(u >= 0, 1.0, -1.0)
+    h = rel_step * sign * np.maximum(1.0, np.abs(u))
+    h = np.where((u + h > upper) & (u - h >= lower), -h, h)
+    for j in range(u.size):
+        for step in (h[j], -h[j]):
+            x = u.copy()
+            x[j] += step
+            if not lower[j] <= x[j] <= upper[j]:
+                continue
+            f1 = fun(x)
+            if float(f1 @ f1) <= _WALL * cost0:
+                break
+        J[:, j] = (f1 - f0) / (x[j] - u[j])
+    return J
 
 
 def propagate_many(fns, x, cov):
