@@ -60,6 +60,20 @@ def users_own_script(raw_dir, src):
             folder = Path(src) / path.stem
             folder.mkdir(parents=True)
             traces = []
+            attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()}
+            if attrs["role"] == "cavity_response":  # a network analyser's export: frequency, real and imaginary part
+                for i in range(ds.sizes["trace"]):
+                    name = f"sweep_{i:02d}.csv"
+                    with open(folder / name, "w", newline="") as fh:
+                        writer = csv.writer(fh)
+                        writer.writerow(["frequency", "s_real", "s_imag"])
+                        writer.writerows((repr(float(f)), repr(float(a)), repr(float(b))) for f, a, b in
+                                         zip(ds["frequency"].values[i], ds["s_real"].values[i], ds["s_imag"].values[i]))
+                    traces.append({"file": name, "port": str(ds["port"].values[i]), "label": str(ds["label"].values[i]),
+                                   "if_bandwidth": float(ds["if_bandwidth"].values[i]),
+                                   "fridge_temperature": float(ds["fridge_temperature"].values[i])})
+                (folder / "series.yaml").write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
+                continue
             for i in range(ds.sizes["trace"]):
                 name = f"trace_{i:02d}.csv"
                 with open(folder / name, "w", newline="") as fh:
@@ -76,7 +90,6 @@ def users_own_script(raw_dir, src):
                                "probe_phase_setpoint": float(ds["probe_phase_setpoint"].values[i]),
                                "tone_frequency": {tone[k]: float(ds["tone_frequency"].values[i, k]) for k in on},
                                "tone_power": {tone[k]: float(ds["tone_power"].values[i, k]) for k in on}})
-            attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()}
             (folder / "series.yaml").write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
 
 
