@@ -36,7 +36,7 @@ def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(wo
     original, before = nb.read_bytes(), nb.stat()
     try:
         nb.write_bytes(original + b"\n# an edit of the figure code\n")
-        assert _planned_rules(repo) == {"probe_readout", "entanglement_verdict"}
+        assert _planned_rules(repo) == {"probe_readout", "entanglement_verdict", "error_budget"}
     finally:
         nb.write_bytes(original)
         os.utime(nb, (before.st_atime, before.st_mtime))

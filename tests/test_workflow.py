@@ -195,7 +195,9 @@ def test_error_budget_lists_every_source_and_sums_to_the_total(workflow_run):
         assert set(b["duan"]["shares"]) == set(budget.ORDER), set(b["duan"]["shares"]) ^ set(budget.ORDER)
         for key in ("Xplus", "Pminus", "duan"):
             assert b[key]["ratio_linear_to_draws"] == pytest.approx(1.0, abs=0.1), (name, key)
-        assert "prob_duan_below_one" in b and b["Pminus"]["calibration_scale_for_target"]["target_sigma"] == 0.08
+        assert "prob_duan_below_one" in b
+        if name == "C":  # the paper gives <P-^2>'s error for C only
+            assert b["Pminus"]["calibration_scale_for_target"]["target_sigma"] == 0.08
         post = posterior.read(repo / "results" / "mcmc" / f"{name}_posterior.nc").posterior
         assert {"kappa", "kappa_out", "gamma1", "gamma2"} <= set(post.data_vars)
     assert (repo / "results" / "figures" / "figE1_error_budget.png").stat().st_size > 10000
