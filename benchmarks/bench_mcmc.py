@@ -49,7 +49,7 @@ def fixed_length(ds, device, sideband, fits, kind):
     start = sampling.initial_walkers(coords.from_physical(result.x), J @ result.cov @ J.T, 32, rng, density,
                                      "ball" if previous else "posterior")
     log_prob = (lambda z: float(density(z[None])[0])) if previous else density
-    sampler = emcee.EnsembleSampler(32, 10, log_prob, vectorize=not previous,
+    sampler = emcee.EnsembleSampler(32, len(pumpfit.NAMES), log_prob, vectorize=not previous,
                                     moves=moves.default())
     sampler.random_state = np.random.RandomState(SEED).get_state()
     sampler.run_mcmc(start, STEPS)
