@@ -18,7 +18,7 @@ sum is compared with ``Var(Q)`` of the draws themselves, which is the method's c
 For the MCMC, ``S`` and ``c`` are the posterior draws' covariances; for least-squares fits,
 ``S`` is the fit's covariance and ``c = S grad Q``. Sources that enter a result through another
 fit's prior (the pump fit inside the probe line-shape fit) are split further by that fit's own
-decomposition (:func:`split_through`).
+decomposition (``probes._budget``).
 """
 
 import numpy as np
@@ -71,13 +71,9 @@ def probability_without(mean, variance, shares, bound=1.0):
     ``{"all": p, source: p}``, and the distance of ``bound`` from ``mean`` in sigma the same way."""
     from scipy.stats import norm
 
-    out = {"all": float(norm.cdf((bound - mean) / np.sqrt(variance)))}
     z = {"all": float((bound - mean) / np.sqrt(variance))}
-    for source, v in shares.items():
-        rest = max(variance - v, 1e-300)
-        out[source] = float(norm.cdf((bound - mean) / np.sqrt(rest)))
-        z[source] = float((bound - mean) / np.sqrt(rest))
-    return out, z
+    z.update({source: float((bound - mean) / np.sqrt(max(variance - v, 1e-300))) for source, v in shares.items()})
+    return {key: float(norm.cdf(value)) for key, value in z.items()}, z
 
 
 def scale_for(target_sigma, data_variance, calibration_variance):

@@ -15,9 +15,7 @@ from . import pumpfit
 from .diagnostics import arviz as _arviz
 
 DERIVED = pumpfit.DERIVED
-UNITS = {"n_c": "quanta", "n_m1": "quanta", "n_m2": "quanta", "G_minus": "kHz", "G_plus": "kHz",
-         "delta_minus": "kHz", "delta_plus": "kHz", "g_ratio": "1", "gain_dB": "dB", "n_add": "quanta",
-         "kappa": "kHz", "kappa_out": "kHz", "gamma1": "Hz", "gamma2": "Hz",
+UNITS = {**dict(zip(pumpfit.NAMES, pumpfit.UNITS)),
          "Xplus": "vacuum = 1/2", "Pminus": "vacuum = 1/2", "duan": "separable >= 1", "phi_opt": "rad",
          "Pminus_a": "vacuum = 1/2", "Pminus_b": "vacuum = 1/2", "Pminus_c": "vacuum = 1/2"}
 

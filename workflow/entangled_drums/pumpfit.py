@@ -30,14 +30,10 @@ _SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1, 1.0, 
 #: A pump fit ending above this chi^2/dof has not reached the data (a fitted trace is at ~1): an error, not a result.
 MAX_CHI2_REDUCED = 10.0
 
-#: Sources of the prior uncertainty (:func:`prior_parts`), as the error budget names them.
-SOURCES = ["gain and n_add", "kappa and kappa_out", "gamma1 and gamma2", "G+- transfer", "detunings", "g1/g2",
-           "drift: gain", "drift: pump powers"]
-
-
 def prior_parts(ds, i, device, sideband, settings):
     """The Gaussian priors of trace ``i`` split by source: ``{source: (names, means, covariance)}``; the sources
-    (:data:`SOURCES`) are independent, and a parameter's prior covariance is the sum of its parts.
+    (the keys, as the error budget names them: :data:`entangled_drums.budget.ORDER`) are independent, and a
+    parameter's prior covariance is the sum of its parts.
 
     Means come from the calibrations and the tone settings: G+- from the tones' powers and the
     sideband calibration's coupling constants; the detunings from the tone frequencies and the

@@ -100,19 +100,11 @@ def validate(ds, name="<dataset>"):
         raise RawDataError(f"{name}: coordinate 'tone' must be {list(TONES)}")
     if ds.sizes.get("trace", 0) == 0 or ds.sizes.get("bin", 0) < 2:
         raise RawDataError(f"{name}: empty data set ({ds.sizes.get('trace', 0)} traces, {ds.sizes.get('bin', 0)} bins)")
-    checks = {
+    _check_values(ds, name, {
         "frequency": "positive", "psd": "positive", "rbw": "positive", "n_averages": "positive",
         "fridge_temperature": "positive", "duration": "positive", "tone_frequency": "positive",
         "tone_power": "finite", "probe_phase_setpoint": "finite",
-    }
-    for var, rule in checks.items():
-        values = np.asarray(ds[var].values, dtype=float)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise RawDataError(f"{name}: variable {var!r} has {int(bad.sum())} non-finite values (NaN or inf)")
-        if rule == "positive" and (values <= 0).any():
-            where = np.argwhere(values <= 0)[0].tolist()
-            raise RawDataError(f"{name}: variable {var!r} must be > 0, found {values[tuple(where)]!r} at index {where}")
+    })
     freq = np.asarray(ds["frequency"].values)
     steps = np.diff(freq, axis=-1)
     if (steps <= 0).any():
@@ -141,6 +133,18 @@ def validate(ds, name="<dataset>"):
     return ds
 
 
+def _check_values(ds, name, rules):
+    """Every value of each variable finite, and > 0 where ``rules[var] == "positive"``; raise RawDataError."""
+    for var, rule in rules.items():
+        values = np.asarray(ds[var].values, dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise RawDataError(f"{name}: variable {var!r} has {int(bad.sum())} non-finite values (NaN or inf)")
+        if rule == "positive" and (values <= 0).any():
+            where = np.argwhere(values <= 0)[0].tolist()
+            raise RawDataError(f"{name}: variable {var!r} must be > 0, found {values[tuple(where)]!r} at index {where}")
+
+
 def _validate_sweep(ds, name):
     """:func:`validate` for a series of network-analyser sweeps (role :data:`SWEEP_ROLE`)."""
     import jsonschema
@@ -151,13 +155,8 @@ def _validate_sweep(ds, name):
         raise RawDataError(f"{name}: " + "; ".join(_describe(e) for e in errors[:5]))
     if ds.sizes.get("trace", 0) == 0 or ds.sizes.get("bin", 0) < 10:
         raise RawDataError(f"{name}: empty sweep series ({ds.sizes.get('trace', 0)} traces, {ds.sizes.get('bin', 0)} bins)")
-    for var in ("frequency", "s_real", "s_imag", "if_bandwidth", "fridge_temperature"):
-        values = np.asarray(ds[var].values, dtype=float)
-        if not np.all(np.isfinite(values)):
-            raise RawDataError(f"{name}: variable {var!r} has {int((~np.isfinite(values)).sum())} non-finite values (NaN or inf)")
-    for var in ("frequency", "if_bandwidth", "fridge_temperature"):
-        if (np.asarray(ds[var].values) <= 0).any():
-            raise RawDataError(f"{name}: variable {var!r} must be > 0")
+    _check_values(ds, name, {"frequency": "positive", "s_real": "finite", "s_imag": "finite", "if_bandwidth": "positive",
+                             "fridge_temperature": "positive"})
     if (np.diff(np.asarray(ds["frequency"].values), axis=-1) <= 0).any():
         raise RawDataError(f"{name}: a frequency axis is not strictly increasing")
     ports = [str(p) for p in ds["port"].values]
