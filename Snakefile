@@ -52,8 +52,7 @@ rule all:
         expand(results("mcmc", "{dataset}.json"), dataset=config["mcmc"]["datasets"]),
         expand(results("figures", "figS{n}_{dataset}.{ext}"), n=("4_corner", "4_chains", "5_posteriors"),
                dataset=config["mcmc"]["datasets"], ext=("pdf", "png")),
-        expand(results("notebooks", "06_mcmc_{dataset}.{ext}"), dataset=config["mcmc"]["datasets"],
-               ext=("ipynb", "html")),
+        expand(results("notebooks", "06_mcmc_{dataset}.ipynb"), dataset=config["mcmc"]["datasets"]),
         results("headline.json"),
         results("headline.md"),
         results("headline.tex"),
@@ -79,3 +78,7 @@ rule all:
         notebook_outputs("07_probe_readout"),
         notebook_outputs("08_entanglement_verdict"),
         notebook_outputs("10_design_maps"),
+
+
+# after `all`: rule `html` renders the notebooks `all` executes
+include: "workflow/rules/render.smk"

@@ -9,6 +9,10 @@ and the exit status is non-zero, so no half-written result survives.
 Command line (used by the Snakemake rules)::
 
     python -m entangled_drums.notebook NOTEBOOK.py OUT.ipynb [--html OUT.html] [--params JSON]
+    python -m entangled_drums.notebook --render EXECUTED.ipynb OUT.html
+
+The workflow renders HTML in a rule of its own (``--render``, asked for by ``make report``), so
+that nbconvert's ~2 s per step stay off the critical path of ``make``.
 """
 
 import argparse
@@ -80,11 +84,22 @@ def run(source, output, parameters=None, html=None, cwd=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebook", help="jupytext percent notebook (.py)")
-    parser.add_argument("output", help="executed notebook to write (.ipynb)")
+    parser.add_argument("notebook", help="jupytext percent notebook (.py); with --render an executed .ipynb")
+    parser.add_argument("output", help="executed notebook to write (.ipynb); with --render the HTML to write")
     parser.add_argument("--html", help="HTML render to write")
     parser.add_argument("--params", default="{}", help="JSON object of parameters to inject")
+    parser.add_argument("--render", action="store_true", help="only render an executed notebook as HTML")
     args = parser.parse_args(argv)
+    if args.render:
+        if not Path(args.notebook).is_file():
+            parser.exit(2, f"error: executed notebook {args.notebook}: no such file\n")
+        try:
+            render_html(args.notebook, args.output)
+        except Exception as err:
+            Path(args.output).unlink(missing_ok=True)
+            print(f"error: rendering {args.notebook} failed: {type(err).__name__}: {err}", file=sys.stderr)
+            return 1
+        return 0
     # papermill streams every cell's output to this logger: the step's log shows its progress
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     if not Path(args.notebook).is_file():

@@ -8,7 +8,6 @@ rule cavity_calibration:
         raw=raw_files("cavity_cal.nc"),
     output:
         notebook=results("notebooks", "02a_cavity_calibration.ipynb"),
-        html=results("notebooks", "02a_cavity_calibration.html"),
         json=results("calibration", "cavity.json"),
         figure=report(
             multiext(results("figures", "figS0_cavity_calibration"), ".pdf", ".png"),
@@ -37,7 +36,6 @@ rule thermal_calibration:
         raw=raw_files("thermal_cal_drum1.nc", "thermal_cal_drum2.nc"),
     output:
         notebook=results("notebooks", "02_thermal_calibration.ipynb"),
-        html=results("notebooks", "02_thermal_calibration.html"),
         json=results("calibration", "thermal.json"),
         figure=report(
             multiext(results("figures", "figS1_thermal_calibration"), ".pdf", ".png"),
@@ -69,7 +67,6 @@ rule sideband_calibration:
         cavity=results("calibration", "cavity.json"),
     output:
         notebook=results("notebooks", "03_sideband_calibration.ipynb"),
-        html=results("notebooks", "03_sideband_calibration.html"),
         json=results("calibration", "sideband.json"),
         figure=report(
             multiext(results("figures", "figS2_sideband_calibration"), ".pdf", ".png"),
@@ -102,7 +99,6 @@ rule probe_calibration:
         sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "04_probe_calibration.ipynb"),
-        html=results("notebooks", "04_probe_calibration.html"),
         json=results("calibration", "probe.json"),
         figure=report(
             multiext(results("figures", "figS3_probe_calibration"), ".pdf", ".png"),

@@ -27,8 +27,8 @@ def figure_files(*names):
 
 
 def notebook_outputs(name):
-    """The executed notebook and its HTML render of one step."""
-    return [results("notebooks", f"{name}.ipynb"), results("notebooks", f"{name}.html")]
+    """The executed notebook of one step (its HTML render is rule ``notebook_html``'s, in ``make report``)."""
+    return [results("notebooks", f"{name}.ipynb")]
 
 
 def raw_files(*names):
@@ -48,17 +48,25 @@ def dataset_color(name):
     return color(config["datasets"], name)
 
 
+def mcmc_threads():
+    """Threads of one data set's MCMC step: its seeds' runs in parallel where the cores allow all data
+    sets' steps at once (``cores // data sets``, at least 1, at most one per seed)."""
+    per_dataset = workflow.cores // max(1, len(config["mcmc"]["datasets"]))
+    return max(1, min(len(config["mcmc"]["seeds"]), per_dataset))
+
+
 def notebook_params(**values):
     """Parameters for a notebook, as the JSON its runner injects (papermill)."""
     return json.dumps(values, sort_keys=True)
 
 
-# Execute notebooks/<name>.py with papermill; the executed .ipynb and .html are outputs.
+# Execute notebooks/<name>.py with papermill; the executed .ipynb is the output. Its HTML render is
+# a rule of its own (render.smk), off the critical path: `make report` asks for it.
 # `python` is the environment's interpreter (make puts .venv/bin first on PATH; with
 # --sdm conda it is the environment of environment.yml).
 NOTEBOOK_CMD = (
     "python -m entangled_drums.notebook {input.notebook:q} {output.notebook:q} "
-    "--html {output.html:q} --params {params.nb:q} > {log:q} 2>&1"
+    "--params {params.nb:q} > {log:q} 2>&1"
 )
 
 

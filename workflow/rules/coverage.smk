@@ -41,7 +41,6 @@ rule coverage:
         truths=expand(results("coverage", "replicas", "seed{seed}", "truth.json"), seed=COVERAGE_SEEDS),
     output:
         notebook=results("notebooks", "09_coverage.ipynb"),
-        html=results("notebooks", "09_coverage.html"),
         json=results("coverage", "summary.json"),
         md=report(results("coverage", "summary.md"), caption="../report/coverage.rst", category="Beyond the paper"),
         figure=report(multiext(results("figures", "figS7_coverage"), ".pdf", ".png"), caption="../report/coverage.rst",
@@ -75,7 +74,6 @@ rule closure:
         probes=results("readout", "probes.json"),
     output:
         notebook=results("notebooks", "11_closure.ipynb"),
-        html=results("notebooks", "11_closure.html"),
         json=results("closure", "pulls.json"),
         figure=report(multiext(results("figures", "figS6_closure"), ".pdf", ".png"), caption="../report/closure.rst",
                       category="Beyond the paper"),

@@ -9,7 +9,6 @@ rule design_maps:
         pump_fits=results("fits", "pump_fits.json"),
     output:
         notebook=results("notebooks", "10_design_maps.ipynb"),
-        html=results("notebooks", "10_design_maps.html"),
         json=results("design", "maps.json"),
         figures=report(
             multiext(results("figures", "figD"), "1_duan_couplings.pdf", "1_duan_couplings.png",

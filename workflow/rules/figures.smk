@@ -8,7 +8,6 @@ rule fig1_scheme:
         sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "01_model_overview.ipynb"),
-        html=results("notebooks", "01_model_overview.html"),
         fig1b=report(
             multiext(results("figures", "fig1b"), ".pdf", ".png"),
             caption="../report/fig1b.rst",

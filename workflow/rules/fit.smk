@@ -9,7 +9,6 @@ rule pump_fits:
         sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "05_pump_fits.ipynb"),
-        html=results("notebooks", "05_pump_fits.html"),
         json=results("fits", "pump_fits.json"),
         figures=[report(f, caption="../report/fig2.rst", category="Fig. 2 pump spectra")
                  for f in figure_files(*[panel["name"] for panel in config["figures"]["pump_panels"].values()])],

@@ -9,7 +9,6 @@ rule mcmc:
         sideband=results("calibration", "sideband.json"),
     output:
         notebook=results("notebooks", "06_mcmc_{dataset}.ipynb"),
-        html=results("notebooks", "06_mcmc_{dataset}.html"),
         json=results("mcmc", "{dataset}.json"),
         samples=results("mcmc", "{dataset}_samples.npy"),
         posterior=results("mcmc", "{dataset}_posterior.nc"),
@@ -38,7 +37,9 @@ rule mcmc:
         ),
     wildcard_constraints:
         dataset="|".join(re.escape(name) for name in config["mcmc"]["datasets"]),
-    threads: 2
+    # one process per data set; its seeds' runs share the threads it gets. On 2 cores the data sets'
+    # posteriors run side by side (1 thread each) instead of one after the other with 2.
+    threads: mcmc_threads()
     resources:
         runtime=60,
         mem_mb=2000,

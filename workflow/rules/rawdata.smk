@@ -8,7 +8,6 @@ rule raw_overview:
         raw=raw_files(),
     output:
         notebook=results("notebooks", "00_raw_data.ipynb"),
-        html=results("notebooks", "00_raw_data.html"),
         inventory=results("raw", "inventory.json"),
         figure=report(
             multiext(results("figures", "raw_traces"), ".pdf", ".png"),

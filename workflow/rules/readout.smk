@@ -11,7 +11,6 @@ rule probe_readout:
         pump_fits=results("fits", "pump_fits.json"),
     output:
         notebook=results("notebooks", "07_probe_readout.ipynb"),
-        html=results("notebooks", "07_probe_readout.html"),
         json=results("readout", "probes.json"),
         draws=expand(results("readout", "xplus_draws_{dataset}.npy"), dataset=config["readout"]["datasets"]),
         fig3=report(multiext(results("figures", "fig3"), ".pdf", ".png"), caption="../report/fig3.rst",
@@ -58,7 +57,6 @@ rule entanglement_verdict:
                     ext=(".json", "_samples.npy")),
     output:
         notebook=results("notebooks", "08_entanglement_verdict.ipynb"),
-        html=results("notebooks", "08_entanglement_verdict.html"),
         json=report(results("headline.json"), caption="../report/headline.rst", category="Headline"),
         md=report(results("headline.md"), caption="../report/headline.rst", category="Headline"),
         tex=results("headline.tex"),
@@ -106,7 +104,6 @@ rule error_budget:
         posteriors=expand(results("mcmc", "{dataset}_posterior.nc"), dataset=config["readout"]["datasets"]),
     output:
         notebook=results("notebooks", "12_error_budget.ipynb"),
-        html=results("notebooks", "12_error_budget.html"),
         json=results("error_budget.json"),
         md=report(results("error_budget.md"), caption="../report/figE1.rst", category="Error budget"),
         figure=report(multiext(results("figures", "figE1_error_budget"), ".pdf", ".png"), caption="../report/figE1.rst",
