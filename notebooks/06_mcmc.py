@@ -94,21 +94,26 @@ for key in ("Xplus", "Pminus", "duan"):
 
 # %% [markdown]
 # ## Fig. S4 — corner plot and chains
-# The three baths and the main nuisance parameters (pooled over runs), and the walkers' traces
-# of the cavity and drum-1 occupations for the first run, burn-in included (physical units).
+# The three baths and the main nuisance parameters (pooled over runs): 1-D marginals with the 16/50/84 %
+# quantiles, 2-D densities with contours (the individual draws are not drawn: thousands of points
+# cost seconds to render and show nothing the contours do not). The walkers' traces of the cavity
+# and drum-1 occupations for the first run, burn-in included (physical units; every k-th step, at
+# most 600 per walker).
 
 # %%
 show = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "gain_dB"]
 cols = [pumpfit.NAMES.index(n) for n in show]
 samples = np.concatenate([r.samples for r in runs])[:, cols]
 fig = corner.corner(samples, labels=show, truths=None, quantiles=[0.16, 0.5, 0.84], show_titles=True,
-                    title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
+                    plot_datapoints=False, title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
 fig.suptitle(f"data set {dataset}: posterior ({len(samples)} samples, {len(runs)} runs)", fontsize=9)
 save(fig, Path(figure_dir) / f"figS4_corner_{dataset}")
 chain = runs[0].chain
+stride = -(-chain.shape[0] // 600)
+steps = np.arange(0, chain.shape[0], stride)
 fig, axes = plt.subplots(2, 1, figsize=(6.4, 3.2), sharex=True)
 for ax, name in zip(axes, ("n_c", "n_m1")):
-    ax.plot(chain[:, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")
+    ax.plot(steps, chain[::stride, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")
     ax.axvline(runs[0].burn, color=COLORS["red_pump"], lw=0.8, label="burn-in (2τ)")
     ax.set_ylabel(name)
 axes[0].legend(frameon=False)

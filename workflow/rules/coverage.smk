@@ -11,6 +11,7 @@ rule coverage_replica:
     """Simulate one replica of the truth and run the inference on it (steps 02-05, 07; with MCMC also 06, 08)."""
     input:
         truth=config["coverage"]["truth"],
+        kernels=results("logs", "kernels_compiled.json"),
     output:
         estimate=results("coverage", "replicas", "seed{seed}", "estimate.json"),
         truth=results("coverage", "replicas", "seed{seed}", "truth.json"),

@@ -25,6 +25,7 @@ rule pump_fits:
         ),
     log:
         results("logs", "05_pump_fits.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:

@@ -45,6 +45,7 @@ rule mcmc:
         mem_mb=2000,
     log:
         results("logs", "06_mcmc_{dataset}.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:

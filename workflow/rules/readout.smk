@@ -37,6 +37,7 @@ rule probe_readout:
         ),
     log:
         results("logs", "07_probe_readout.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:
@@ -87,6 +88,7 @@ rule entanglement_verdict:
         ),
     log:
         results("logs", "08_entanglement_verdict.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:
@@ -121,6 +123,7 @@ rule error_budget:
         ),
     log:
         results("logs", "12_error_budget.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:
