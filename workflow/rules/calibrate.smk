@@ -133,6 +133,7 @@ rule probe_calibration:
         ),
     log:
         results("logs", "04_probe_calibration.log"),
+    priority: 1  # on the critical path of `make` (make bench)
     conda:
         ENVIRONMENT
     shell:
