@@ -1,9 +1,12 @@
-"""Shared fixtures: a throw-away copy of the repository for workflow runs."""
+"""Shared fixtures: a throw-away copy of the repository for workflow runs, and the one quick workflow
+run that every xdist worker shares (built once per session under a file lock)."""
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,31 +106,84 @@ def code_copy(tmp_path_factory):
     return repo
 
 
-@pytest.fixture(scope="session")
-def workflow_copy(tmp_path_factory):
-    """A fresh copy of the repository *without the simulator's truth*, shared by the workflow tests.
+def session_dir(tmp_path_factory):
+    """A directory every pytest-xdist worker of this session shares (each worker's base temporary
+    directory lies in it; without xdist, the base temporary directory itself)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
-    Running the analysis here proves it never needs (reads) the truth. Its ``data/raw`` is the
-    archive sent the way a user's own measurements come in: exported as analyser CSV files with
-    ``series.yaml`` by a script of the user's (:func:`users_own_script`), then converted by
-    ``python -m entangled_drums.ingest``. The values are the archive's bit for bit, so every
-    comparison with the archive's truth holds; the shared run thus also shows the CSV way in
-    working through to the headline.
-    """
-    repo = copy_repository(tmp_path_factory.mktemp("repo"))
+
+def build_once(tmp_path_factory, name, build):
+    """``build(path)`` once per test session, whichever worker asks first; the others wait for it under a
+    file lock and get the same ``path``. A failed build is recorded, so the other workers fail at once with
+    its message instead of building again."""
+    root = session_dir(tmp_path_factory)
+    path, done, failed = root / name, root / f"{name}.done", root / f"{name}.failed"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            raise AssertionError(f"the shared {name} failed in another worker:\n{failed.read_text()}")
+        if not done.exists():
+            start = time.time()
+            try:
+                build(path)
+            except BaseException as err:
+                failed.write_text(f"{type(err).__name__}: {err}")
+                raise
+            done.write_text(f"{time.time() - start:.1f} s\n")
+    return path
+
+
+def private_copy(shared, dest):
+    """A copy of a shared run that a test may change or run Snakemake in (file times preserved, so that
+    Snakemake sees the finished steps as finished)."""
+    shutil.copytree(shared, dest, symlinks=True)
+    return Path(dest)
+
+
+def _build_workflow_run(repo):
+    """A fresh copy of the repository *without the simulator's truth*, its raw data sent in the way a user's
+    own measurements come (:func:`users_own_script`, then ``python -m entangled_drums.ingest``), and the
+    quick workflow run in it."""
+    copy_repository(repo)
     for rel in TRUTH_FILES:
         (repo / rel).unlink()
-    csv_dir = tmp_path_factory.mktemp("analyser_csv")
+    csv_dir = repo.parent / "analyser_csv"
+    shutil.rmtree(csv_dir, ignore_errors=True)
     users_own_script(repo / "data" / "raw", csv_dir)
     shutil.rmtree(repo / "data" / "raw")
     subprocess.run([sys.executable, "-m", "entangled_drums.ingest", str(csv_dir), "--out", str(repo / "data" / "raw")],
                    check=True, capture_output=True)
-    return repo
+    proc = snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml")
+    (repo.parent / "workflow_run.log").write_text(proc.stdout + proc.stderr)
 
 
 @pytest.fixture(scope="session")
-def workflow_run(workflow_copy):
-    """The whole workflow run once in the fresh copy (quick settings)."""
-    proc = snakemake(workflow_copy, "--cores", "2", "--configfile", "config/quick.yaml")
-    return workflow_copy, proc
+def workflow_run(tmp_path_factory):
+    """The whole quick workflow, run once per test session in a copy of the repository without the
+    simulator's truth, shared by every worker: ``(repo, log)``. Read it; to change anything or run
+    Snakemake in it, take :func:`private_copy` first.
 
+    Running the analysis there proves it never needs (reads) the truth. Its ``data/raw`` is the archive
+    sent the way a user's own measurements come in: exported as analyser CSV files with ``series.yaml``
+    by a script of the user's (:func:`users_own_script`), then converted by ``python -m
+    entangled_drums.ingest``. The values are the archive's bit for bit, so every comparison with the
+    archive's truth holds; the shared run thus also shows the CSV way in working through to the headline.
+    """
+    repo = build_once(tmp_path_factory, "workflow_run", _build_workflow_run)
+    return repo, (repo.parent / "workflow_run.log").read_text()
+
+
+@pytest.fixture
+def run_copy(workflow_run, tmp_path):
+    """A private copy of the shared quick run (see :func:`private_copy`)."""
+    return private_copy(workflow_run[0], tmp_path / "run")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how long the shared quick workflow run took (it is built inside one test's setup)."""
+    base = getattr(config, "_tmp_path_factory", None)
+    if base is None or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for done in sorted(base.getbasetemp().glob("*.done")):
+        terminalreporter.write_line(f"shared {done.stem}: built once in {done.read_text().strip()}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import snakemake
+from conftest import private_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -30,8 +30,7 @@ def _without_time(path):
 
 def test_killed_during_mcmc_then_rerun_gives_identical_results(workflow_run, tmp_path):
     first, _ = workflow_run
-    repo = tmp_path / "second"
-    shutil.copytree(first, repo, symlinks=True)  # times preserved: only what is removed below reruns
+    repo = private_copy(first, tmp_path / "second")  # times preserved: only what is removed below reruns
     results = repo / "results"
     shutil.rmtree(results / "mcmc")  # the posteriors and their checkpoints
     shutil.rmtree(results / "readout")

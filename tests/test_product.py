@@ -27,10 +27,10 @@ def _planned_rules(repo, *args):
     return rules - {"all"}
 
 
-def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(workflow_run):
+def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(run_copy):
     """Snakemake re-runs a step whose notebook *content* changed (a new mtime alone, with the same
     content, is not a change for Snakemake 9), and with it only the steps downstream."""
-    repo, _ = workflow_run
+    repo = run_copy
     assert not _planned_rules(repo)
     nb = repo / "notebooks" / "07_probe_readout.py"
     original, before = nb.read_bytes(), nb.stat()
@@ -43,8 +43,8 @@ def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(wo
     assert not _planned_rules(repo)
 
 
-def test_slurm_profile_plans_the_workflow(workflow_run):
-    repo, _ = workflow_run
+def test_slurm_profile_plans_the_workflow(run_copy):
+    repo = run_copy
     proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "--configfile",
                      "config/quick.yaml")
     assert "mcmc" in proc.stdout and "entanglement_verdict" in proc.stdout
@@ -62,8 +62,8 @@ class _Collect(HTMLParser):
         self.text.append(data)
 
 
-def test_report_renders_with_figures_captions_and_headline(workflow_run):
-    repo, _ = workflow_run
+def test_report_renders_with_figures_captions_and_headline(run_copy):
+    repo = run_copy
     snakemake(repo, "--configfile", "config/quick.yaml", "--report", "results/report.html")
     html = (repo / "results" / "report.html").read_text()
     parser = _Collect()
@@ -73,11 +73,12 @@ def test_report_renders_with_figures_captions_and_headline(workflow_run):
         assert needle in html, needle
 
 
-def test_archive_is_self_contained_and_reruns(workflow_run, tmp_path):
+def test_archive_is_self_contained_and_reruns(run_copy, tmp_path):
     import subprocess
     import sys
 
-    repo, _ = workflow_run
+    repo = run_copy
+    snakemake(repo, "--cores", "1", "--configfile", "config/quick.yaml", "--", "results/notebooks/07_probe_readout.html")
     out = tmp_path / "deposit.tar.gz"
     subprocess.run([sys.executable, "-m", "entangled_drums.archive", "--out", str(out)], cwd=repo, check=True)
     with tarfile.open(out) as tar:
@@ -94,7 +95,7 @@ def test_archive_is_self_contained_and_reruns(workflow_run, tmp_path):
     import shutil
 
     shutil.rmtree(root / "results")
-    snakemake(root, "--cores", "2", "--configfile", "config/quick.yaml", "--", "thermal_calibration", "fig1_scheme")
+    snakemake(root, "--cores", "2", "--configfile", "config/quick.yaml", "--", "thermal_calibration", "raw_overview")
     assert (root / "results" / "calibration" / "thermal.json").is_file()
     proc = snakemake(root, "--cores", "1", "--dry-run", "--configfile", "config/quick.yaml")
     assert "entanglement_verdict" in proc.stdout

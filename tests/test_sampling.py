@@ -18,15 +18,21 @@ def gaussian(x):
 
 
 def test_converges_to_the_right_gaussian(tmp_path):
+    """Whatever path the chain takes on this CPU: the stopping rule holds, the effective sample count follows
+    from it, and mean and covariance agree with the target within 5 Monte Carlo errors of the run's own ESS."""
     result = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=3, backend_path=tmp_path / "c.h5")
     assert result.steps > SETTINGS["n_tau"] * result.tau.max()
-    assert result.effective_samples > 500
-    np.testing.assert_allclose(result.samples.mean(axis=0), 0, atol=0.15)
-    np.testing.assert_allclose(np.cov(result.samples.T), COV, atol=0.15)
+    # (steps - 2 tau) walkers / tau with steps > n_tau tau: at least (n_tau - 2) walkers
+    assert result.effective_samples >= (SETTINGS["n_tau"] - 2) * SETTINGS["n_walkers"]
+    mcse = np.sqrt(np.diag(COV) / result.effective_samples)
+    assert np.all(np.abs(result.samples.mean(axis=0)) < 5 * mcse), (result.samples.mean(axis=0), mcse)
+    # a covariance entry's Monte Carlo error ~ sqrt((1 + rho^2) / ESS) for unit variances
+    np.testing.assert_allclose(np.cov(result.samples.T), COV, atol=5 * np.sqrt(2 / result.effective_samples))
 
 
 def test_budget_exhausted_raises_and_reports_nothing(tmp_path):
-    tight = dict(SETTINGS, max_steps=400, n_tau=1000)
+    """A criterion no chain can meet (tau must change by less than 0 %), so the budget runs out on any CPU."""
+    tight = dict(SETTINGS, max_steps=400, tau_rtol=0.0)
     with pytest.raises(sampling.ConvergenceError, match=r"not converged within max_steps = 400.*increase mcmc.max_steps"):
         sampling.run(gaussian, np.zeros(2), COV, tight, seed=3, backend_path=tmp_path / "c.h5")
 
@@ -83,18 +89,43 @@ def test_summary_probability_and_mode():
     assert s["ci95"][0] < 0.42 < s["ci95"][1]
 
 
+class _Interrupt(Exception):
+    """Stands for a kill at a known point of the run."""
+
+
+class _StopAfterCheckpoint:
+    """The Gaussian density, interrupted at its first evaluation after the checkpoint at ``path`` holds
+    ``steps`` steps: a kill at a known step, whatever path the chain takes."""
+
+    def __init__(self, path, steps):
+        self.path, self.steps = path, steps
+
+    def __call__(self, x):
+        if self.path.is_file():
+            import h5py
+
+            with h5py.File(self.path, "r") as f:
+                if f["mcmc"].attrs["iteration"] >= self.steps:
+                    raise _Interrupt
+        return gaussian(x)
+
+
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    """A run stopped after a few chunks (budget) and resumed gives exactly the uninterrupted result."""
+    """A run killed in its third chunk (after two checkpoints) and resumed gives exactly the uninterrupted
+    result on this machine."""
     full = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=tmp_path / "full.h5")
+    assert full.steps > 3 * SETTINGS["check_every"], "the uninterrupted run must outlast the interruption"
     path = tmp_path / "cut.h5"
-    with pytest.raises(sampling.ConvergenceError):
-        sampling.run(gaussian, np.zeros(2), COV, dict(SETTINGS, max_steps=400), seed=4, backend_path=path)
+    with pytest.raises(_Interrupt):
+        sampling.run(_StopAfterCheckpoint(path, 2 * SETTINGS["check_every"]), np.zeros(2), COV, SETTINGS, seed=4,
+                     backend_path=path)
+    import emcee
+
+    assert emcee.backends.HDFBackend(str(path), read_only=True).iteration == 2 * SETTINGS["check_every"]
     resumed = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=path)
     assert resumed.steps == full.steps
     np.testing.assert_array_equal(resumed.samples, full.samples)
     assert not list(tmp_path.glob("*.partial*"))
-    import emcee
-
     stored = emcee.backends.HDFBackend(str(path), read_only=True)  # emcee's own reader
     assert stored.iteration == full.steps and stored.get_chain().shape == (full.steps, SETTINGS["n_walkers"], 2)
 
@@ -170,7 +201,8 @@ def test_sampling_in_coordinates_leaves_the_physical_posterior_unchanged(tmp_pat
     comes back with its own mean and covariance: without the Jacobian it would not."""
     from entangled_drums import reparam
 
-    sigma = np.array([0.05, 15.0, 12.0, 8.0, 17.0, 0.2, 0.2, 0.005, 0.1, 0.4, 1.0, 0.6, 0.3, 0.5])
+    # n_m1's sd (30) makes the missing Jacobian's bias (~sigma^2 / n_m1 = 8 quanta) ~10 standard errors
+    sigma = np.array([0.05, 30.0, 12.0, 8.0, 17.0, 0.2, 0.2, 0.005, 0.1, 0.4, 1.0, 0.6, 0.3, 0.5])
     prec = np.diag(sigma ** -2.0)
 
     def physical(x):
@@ -191,7 +223,7 @@ def test_sampling_in_coordinates_leaves_the_physical_posterior_unchanged(tmp_pat
         return np.where(np.isfinite(log_jac), physical(np.nan_to_num(x)), -np.inf)
 
     without = sampling.run(no_jacobian, c.from_physical(X_C), J @ np.diag(sigma ** 2) @ J.T, settings, seed=1)
-    # the missing Jacobian biases n_m1 by ~sigma^2 / n_m1 (2 quanta, ~5 standard errors): detected at 3
+    # the missing Jacobian biases n_m1 by ~sigma^2 / n_m1 (8 quanta, ~10 standard errors): detected at 3
     assert abs(without.in_physical(c).samples[:, 1].mean() - X_C[1]) > 3 * sigma[1] / np.sqrt(n_eff)
 
 
@@ -211,18 +243,21 @@ def _ensemble_sd(move, seed=5, steps=3000):
 
 def test_the_snooker_move_samples_its_target():
     """entangled_drums.moves.DESnookerMove (alone) keeps exact draws of a badly scaled Gaussian exact: every sd
-    within 10 %."""
+    within 10 % and their mean ratio within 3 %. (Over seeds 1-8 here: largest single deviation 0.055, mean ratio
+    0.995-1.005; the thresholds leave room for any other path.)"""
     from entangled_drums.moves import DESnookerMove
 
     ratio = _ensemble_sd(DESnookerMove())
-    assert np.all(np.abs(ratio - 1) < 0.1), ratio
+    assert np.all(np.abs(ratio - 1) < 0.1) and abs(ratio.mean() - 1) < 0.03, ratio
 
 
 def test_emcees_released_snooker_move_is_still_biased():
     """A tripwire: emcee 3.1.6's DESnookerMove scales its step by the distance to its anchor walker (dfm/emcee
     pull request 531, unreleased) and narrows this target. When a release fixes it, this fails: then use
-    emcee.moves.DESnookerMove and drop entangled_drums.moves."""
+    emcee.moves.DESnookerMove and drop entangled_drums.moves. The statistic is the mean sd ratio over the six
+    coordinates (0.83-0.89 over seeds 1-8 here, sd ~0.02; an unbiased move gives 1.00): the largest single
+    deviation (0.20-0.31) would sit on any threshold near 0.2."""
     import emcee
 
     ratio = _ensemble_sd(emcee.moves.DESnookerMove())
-    assert np.any(np.abs(ratio - 1) > 0.2), ratio
+    assert ratio.mean() < 0.95, ratio
