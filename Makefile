@@ -19,7 +19,7 @@ help:
 	@echo "make            install (if needed) and run the whole workflow (snakemake --cores all)"
 	@echo "make test       install (if needed) and run the test suite"
 	@echo "make test-slurm start a one-node SLURM cluster here (root, apt) and run the quick coverage study through it"
-	@echo "make bench      benchmarks of the model and of the MCMC, previous and current sampler side by side, and an MCMC-free check of the posterior (printed tables)"
+	@echo "make bench      benchmarks: each step's wall time, fixed overhead and the critical path (previous and current way of running the steps), the model, the MCMC (previous and current sampler), an MCMC-free check of the posterior (printed tables)"
 	@echo "make convergence  the MCMC on 10 other seed pairs and 5 fresh replicas: docs/convergence/ (~10 min)"
 	@echo "make report     the Snakemake report of the run (results/report.html): figures, captions, headline, provenance"
 	@echo "make archive    deposit archive dist/entangled-drums.tar.gz: code, config, raw data, environment, results, RO-Crate"
@@ -51,6 +51,7 @@ test-slurm: $(STAMP)
 	bash profiles/slurm/local-cluster/run-tests.sh $(abspath $(BIN)/python)
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_workflow.py
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_mcmc.py
 	$(BIN)/python benchmarks/importance_sampling_check.py

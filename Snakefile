@@ -42,6 +42,7 @@ include: "workflow/rules/design.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/coverage.smk"
+include: "workflow/rules/render.smk"
 
 
 rule all:
@@ -78,7 +79,3 @@ rule all:
         notebook_outputs("07_probe_readout"),
         notebook_outputs("08_entanglement_verdict"),
         notebook_outputs("10_design_maps"),
-
-
-# after `all`: rule `html` renders the notebooks `all` executes
-include: "workflow/rules/render.smk"

@@ -45,6 +45,21 @@ def snakemake(workdir, *args, check=True, timeout=900):
     return proc
 
 
+def planned_rules(repo, *args):
+    """Rules in the dry-run plan's "Job stats" table (without ``all``)."""
+    proc = snakemake(repo, "--cores", "1", "--dry-run", "--configfile", "config/quick.yaml", *args)
+    rules, table = set(), False
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            table = True
+        elif table and parts and parts[0] == "total":
+            break
+        elif table and len(parts) == 2 and parts[1].isdigit():
+            rules.add(parts[0])
+    return rules - {"all"}
+
+
 #: Files only the simulator and the closure tests may read; the workflow copy has none of them.
 TRUTH_FILES = ("config/simulation.yaml", "data/simulation_truth.json")
 

@@ -29,8 +29,9 @@ DEVICE, FITS, READOUT = CONFIG["device"], CONFIG["fits"], CONFIG["readout"]
 HEADLINE = {"n1_base", "n2_base", "gain_dB", "n_add", "K1", "K2", "g_ratio", "probe_area_per_variance_per_mW"} | {
     f"{d}.{q}" for d in "CD" for q in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan", "Xplus_BAE", "phi_opt_deg",
                                        "probe_imbalance", "probe_correction", "duan_probe_lsq")}
-#: Seeds of the fresh replicas (fixed: the suite is deterministic).
-SEEDS = (11, 12, 13)
+#: Seeds of the fresh replicas (fixed: the suite is deterministic; no MCMC, so no chain's path enters).
+#: Two: the coverage study (docs/coverage) is the statistical statement over many replicas.
+SEEDS = (11, 12)
 
 
 def analyse(raw_dir, truth):
@@ -105,15 +106,15 @@ def test_b1_linearised_errors_at_the_stability_edge(archived):
 
 def test_fresh_seeds_headline_quantities_within_2_sigma(replicas):
     failures = [f"seed {seed}: {msg}" for seed, rows in replicas.items() for msg in _failures(rows, HEADLINE)]
-    # 3 seeds x 30 quantities: ~4.5 failures expected by chance at 2 sigma; more than 9 means the errors are wrong
-    assert len(failures) <= 9, failures
+    # 2 seeds x 30 quantities: ~3 failures expected by chance at 2 sigma; more than 6 means the errors are wrong
+    assert len(failures) <= 6, failures
     assert not [f for seed, rows in replicas.items() for f in _failures(rows, HEADLINE, bound=3.5)]
 
 
 def test_fresh_seeds_pull_distribution_is_unit_normal(replicas):
     rows = [r for seed_rows in replicas.values() for r in seed_rows]
     stats = closure.summary(rows)
-    assert stats["n"] >= 250
+    assert stats["n"] >= 240
     assert abs(stats["mean"]) < 0.35, stats
     assert 0.7 < stats["std"] < 1.3, stats
     assert stats["beyond_2sigma"] <= 0.09, stats

@@ -7,24 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import snakemake
+from conftest import planned_rules as _planned_rules, snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def _planned_rules(repo, *args):
-    """Rules in the dry-run plan's "Job stats" table (without ``all``)."""
-    proc = snakemake(repo, "--cores", "1", "--dry-run", "--configfile", "config/quick.yaml", *args)
-    rules, table = set(), False
-    for line in proc.stdout.splitlines():
-        parts = line.split()
-        if parts[:2] == ["job", "count"]:
-            table = True
-        elif table and parts and parts[0] == "total":
-            break
-        elif table and len(parts) == 2 and parts[1].isdigit():
-            rules.add(parts[0])
-    return rules - {"all"}
 
 
 def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(run_copy):

@@ -27,7 +27,7 @@ def figure_files(*names):
 
 
 def notebook_outputs(name):
-    """The executed notebook of one step (its HTML render is rule ``notebook_html``'s, in ``make report``)."""
+    """The executed notebook of one step (render.smk makes its HTML render, in ``make report``)."""
     return [results("notebooks", f"{name}.ipynb")]
 
 
@@ -61,7 +61,7 @@ def notebook_params(**values):
 
 
 # Execute notebooks/<name>.py with papermill; the executed .ipynb is the output. Its HTML render is
-# a rule of its own (render.smk), off the critical path: `make report` asks for it.
+# made by render.smk off the critical path (`make report` asks for it).
 # `python` is the environment's interpreter (make puts .venv/bin first on PATH; with
 # --sdm conda it is the environment of environment.yml).
 NOTEBOOK_CMD = (

@@ -21,4 +21,4 @@ rule notebook_html:
 rule html:
     """Every executed notebook of `all` rendered as HTML."""
     input:
-        [path.replace(".ipynb", ".html") for path in rules.all.input if path.endswith(".ipynb")],
+        lambda wildcards: [p.replace(".ipynb", ".html") for p in rules.all.input if p.endswith(".ipynb")],
