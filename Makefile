@@ -68,12 +68,12 @@ report: workflow
 	$(BIN)/snakemake --report results/report.html -- $(REPORT_TARGETS)
 
 archive: report
-	$(BIN)/python -m entangled_drums.archive --out dist/entangled-drums.tar.gz
+	$(BIN)/python -m entangled_drums.product.archive --out dist/entangled-drums.tar.gz
 
 # The archived raw data are simulated from the documented truth; byte-identical for its seed on one machine (last-bit
 # differences across CPUs: numpy and numba choose SIMD code per CPU).
 simulate: $(STAMP)
-	$(BIN)/python -m entangled_drums.simulate --truth config/simulation.yaml --out data/raw \
+	$(BIN)/python -m entangled_drums.lab.simulate --truth config/simulation.yaml --out data/raw \
 		--truth-json data/simulation_truth.json
 
 lock: $(STAMP)

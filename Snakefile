@@ -24,7 +24,7 @@ envvars:
 validate(config, "workflow/schemas/config.schema.yaml")
 # the data-set lists must fit together (mcmc and readout sets among the data sets, panels per series)
 sys.path.insert(0, str(Path(workflow.basedir, "workflow")))
-from entangled_drums.datasets import check as _check_datasets, pump_series, series_of, main_dataset  # noqa: E402
+from entangled_drums.data.datasets import check as _check_datasets, pump_series, series_of, main_dataset  # noqa: E402
 
 _check_datasets(config)
 
@@ -51,8 +51,12 @@ rule all:
         results("raw", "inventory.json"),
         results("fits", "pump_fits.json"),
         expand(results("mcmc", "{dataset}.json"), dataset=config["mcmc"]["datasets"]),
-        expand(results("figures", "figS{n}_{dataset}.{ext}"), n=("4_corner", "4_chains", "5_posteriors"),
-               dataset=config["mcmc"]["datasets"], ext=("pdf", "png")),
+        expand(
+            results("figures", "figS{n}_{dataset}.{ext}"),
+            n=("4_corner", "4_chains", "5_posteriors"),
+            dataset=config["mcmc"]["datasets"],
+            ext=("pdf", "png"),
+        ),
         expand(results("notebooks", "06_mcmc_{dataset}.ipynb"), dataset=config["mcmc"]["datasets"]),
         results("headline.json"),
         results("headline.md"),
@@ -66,8 +70,12 @@ rule all:
         figure_files("fig3", "fig4a", "fig4b", "fig4c", "fig4d"),
         figure_files("figD1_duan_couplings", "figD2_duan_baths", "figD3_detuning_vs_g_ratio"),
         results("design", "maps.json"),
-        figure_files("figS0_cavity_calibration", "figS1_thermal_calibration", "figS2_sideband_calibration",
-                     "figS3_probe_calibration"),
+        figure_files(
+            "figS0_cavity_calibration",
+            "figS1_thermal_calibration",
+            "figS2_sideband_calibration",
+            "figS3_probe_calibration",
+        ),
         figure_files(*[panel["name"] for panel in config["figures"]["pump_panels"].values()]),
         notebook_outputs("00_raw_data"),
         notebook_outputs("01_model_overview"),

@@ -1,11 +1,11 @@
 """MCMC benchmark (``make bench``): the previous and the current sampler side by side, one core.
 
 For data sets C and D of the archive, both methods sample the same posterior
-(:class:`entangled_drums.sampling.LogPosterior`) with the same moves (DE 0.8 + snooker 0.2,
+(:class:`entangled_drums.inference.sampling.LogPosterior`) with the same moves (DE 0.8 + snooker 0.2,
 32 walkers) for the same number of steps:
 
 * previous: physical coordinates, walkers from a 0.1-sigma ball, one call per walker;
-* current: the pinned coordinates of :mod:`entangled_drums.reparam`, walkers from the
+* current: the pinned coordinates of :mod:`entangled_drums.inference.reparam`, walkers from the
   Laplace posterior (importance resampling), one compiled call per half-ensemble.
 
 Printed per method: acceptance, max tau over the first half and over the whole run, effective
@@ -46,11 +46,11 @@ def fixed_length(ds, device, sideband, fits, kind):
     previous = kind == "physical"
     rng = np.random.default_rng(SEED)
     t0 = time.perf_counter()
-    start = sampling.initial_walkers(coords.from_physical(result.x), J @ result.cov @ J.T, 32, rng, density,
-                                     "ball" if previous else "posterior")
+    start = sampling.initial_walkers(
+        coords.from_physical(result.x), J @ result.cov @ J.T, 32, rng, density, "ball" if previous else "posterior"
+    )
     log_prob = (lambda z: float(density(z[None])[0])) if previous else density
-    sampler = emcee.EnsembleSampler(32, len(pumpfit.NAMES), log_prob, vectorize=not previous,
-                                    moves=moves.default())
+    sampler = emcee.EnsembleSampler(32, len(pumpfit.NAMES), log_prob, vectorize=not previous, moves=moves.default())
     sampler.random_state = np.random.RandomState(SEED).get_state()
     sampler.run_mcmc(start, STEPS)
     elapsed = time.perf_counter() - t0
@@ -68,15 +68,21 @@ def main():
     sideband, device = cal["sideband"], cal["device"]
     data = {name: rawdata.load(ROOT / "data" / "raw" / f"pump_{name}.nc") for name in ("C", "D")}
     result, prior = pumpfit.fit_trace(data["C"], 0, device, sideband, fits)
-    sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior, BATH_PRIOR_MAX)(result.x[None])  # compiled (or cached) before any timing
+    sampling.LogPosterior.of_trace(data["C"], 0, device, sideband, prior, BATH_PRIOR_MAX)(
+        result.x[None]
+    )  # compiled (or cached) before any timing
     print(f"# MCMC benchmark: {STEPS} steps x 32 walkers per run, one core, archive data")
-    print(f"{'data set / method':<24} {'acceptance':>10} {'max tau':>9} {'(1st half)':>10} {'ESS':>7} "
-          f"{'seconds':>8} {'ESS/s':>7}")
+    print(
+        f"{'data set / method':<24} {'acceptance':>10} {'max tau':>9} {'(1st half)':>10} {'ESS':>7} "
+        f"{'seconds':>8} {'ESS/s':>7}"
+    )
     for name, ds in data.items():
         for kind, label in (("physical", "previous"), ("pinned", "current")):
             acc, tau_half, tau, ess, sec = fixed_length(ds, device, sideband, fits, kind)
-            print(f"{name + ' / ' + label:<24} {acc:>10.3f} {tau:>9.1f} {tau_half:>10.1f} {ess:>7.0f} {sec:>8.1f} "
-                  f"{ess / sec:>7.0f}")
+            print(
+                f"{name + ' / ' + label:<24} {acc:>10.3f} {tau:>9.1f} {tau_half:>10.1f} {ess:>7.0f} {sec:>8.1f} "
+                f"{ess / sec:>7.0f}"
+            )
     print()
     print("# The current sampler as step 06 runs it: least-squares start, convergence checks, the configured seeds,")
     print("# here one after the other on one core")
@@ -86,10 +92,17 @@ def main():
         runs, _, _ = sampling.sample_trace(ds, 0, device, sideband, fits, settings, chain_dir=None, processes=1)
         elapsed = time.perf_counter() - t0
         ess = sum(run.effective_samples for run in runs)
-        goal = "" if name != "C" else f"   (goal >= 2000 in <= 20 s: {'ok' if ess >= 2000 and elapsed <= 20 else 'MISSED'})"
+        goal = (
+            ""
+            if name != "C"
+            else f"   (goal >= 2000 in <= 20 s: {'ok' if ess >= 2000 and elapsed <= 20 else 'MISSED'})"
+        )
         for run in runs:
-            print(f"{name} seed {run.seed}: {run.steps} steps, acceptance {run.acceptance:.3f}, max tau {run.tau.max():.1f} "
-                  f"(first half {run.tau_half.max():.1f}), {run.effective_samples:.0f} effective samples")
+            print(
+                f"{name} seed {run.seed}: {run.steps} steps, acceptance {run.acceptance:.3f}, "
+                f"max tau {run.tau.max():.1f} (first half {run.tau_half.max():.1f}), "
+                f"{run.effective_samples:.0f} effective samples"
+            )
         print(f"{name}: {ess:.0f} effective samples in {elapsed:.1f} s{goal}")
     return 0
 

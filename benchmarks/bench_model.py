@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 from entangled_drums import Params, linear_system, pump_spectrum, steady_state  # noqa: E402
-from entangled_drums.spectra import probe_spectrum, reference_output_spectrum  # noqa: E402
+from entangled_drums.physics.spectra import probe_spectrum, reference_output_spectrum  # noqa: E402
 
 TARGETS_US = {"pump spectrum, 2001 points": 50.0, "steady state (6x6)": 100.0}
 
@@ -51,8 +51,10 @@ def main():
         ("probe spectrum, 2001 points (8x8)", lambda: probe_spectrum(probes, f)),
         ("pump spectrum, naive batched inverse", lambda: reference_output_spectrum(C, f)),
     ]
-    print(f"# model benchmarks  (python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}, 1 thread)")
+    print(
+        f"# model benchmarks  (python {platform.python_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}, 1 thread)"
+    )
     print(f"{'case':<44} {'best':>13} {'median':>13} {'target':>10}")
     results = {}
     for name, fn in cases:

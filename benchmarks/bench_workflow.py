@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EMPTY = '''# %% [markdown]
+EMPTY = """# %% [markdown]
 # A step that does nothing.
 
 # %% tags=["parameters"]
@@ -38,7 +38,7 @@ x = 1
 
 # %%
 x
-'''
+"""
 
 
 def timed(cmd, env=None, repeats=3):
@@ -66,16 +66,25 @@ def do_nothing_step(scratch):
     nb.write_text(EMPTY)
     out, html = scratch / "empty.ipynb", scratch / "empty.html"
     py = sys.executable
-    eager = "import entangled_drums.model, entangled_drums.spectra, runpy; runpy.run_module('entangled_drums.notebook', run_name='__main__')"
-    runner_imports = "import entangled_drums.notebook, jupytext, papermill, nbformat"
+    eager = (
+        "import entangled_drums.physics.model, entangled_drums.physics.spectra, runpy; "
+        "runpy.run_module('entangled_drums.product.notebook', run_name='__main__')"
+    )
+    runner_imports = "import entangled_drums.product.notebook, jupytext, papermill, nbformat"
     parts = {
         "interpreter start": ([py, "-c", "pass"], [py, "-c", "pass"]),
-        "runner imports": ([py, "-c", "import entangled_drums.model, entangled_drums.spectra; " + runner_imports],
-                           [py, "-c", runner_imports]),
-        "whole step without HTML": ([py, "-c", eager, str(nb), str(out)],
-                                    [py, "-m", "entangled_drums.notebook", str(nb), str(out)]),
-        "HTML export (own process)": ([py, "-m", "entangled_drums.notebook", "--render", str(out), str(html)],
-                                      [py, "-m", "entangled_drums.notebook", "--render", str(out), str(html)]),
+        "runner imports": (
+            [py, "-c", "import entangled_drums.physics.model, entangled_drums.physics.spectra; " + runner_imports],
+            [py, "-c", runner_imports],
+        ),
+        "whole step without HTML": (
+            [py, "-c", eager, str(nb), str(out)],
+            [py, "-m", "entangled_drums.product.notebook", str(nb), str(out)],
+        ),
+        "HTML export (own process)": (
+            [py, "-m", "entangled_drums.product.notebook", "--render", str(out), str(html)],
+            [py, "-m", "entangled_drums.product.notebook", "--render", str(out), str(html)],
+        ),
     }
     result = {}
     for part, (old_cmd, new_cmd) in parts.items():
@@ -98,9 +107,16 @@ def jobs_of(workdir, results_dir):
         meta = json.loads(path.read_text())
         if meta.get("starttime") is None:
             continue
-        job = jobs.setdefault((meta["rule"], meta["job_hash"]), {
-            "rule": meta["rule"], "outputs": set(), "inputs": set(meta["input"]), "start": meta["starttime"],
-            "end": meta["endtime"]})
+        job = jobs.setdefault(
+            (meta["rule"], meta["job_hash"]),
+            {
+                "rule": meta["rule"],
+                "outputs": set(),
+                "inputs": set(meta["input"]),
+                "start": meta["starttime"],
+                "end": meta["endtime"],
+            },
+        )
         job["outputs"].add(output)
     return jobs
 
@@ -136,8 +152,13 @@ def critical_path(jobs):
 
 def run_workflow(workdir, results_dir, env, cores, extra):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--config", f"results_dir={results_dir}",
-                    *extra], cwd=workdir, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--config", f"results_dir={results_dir}", *extra],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -154,8 +175,11 @@ def main():
         print(f"  {part:38s} {old:9.2f} {new:9.2f}")
     if args.skip_workflow:
         return 0
-    subprocess.run([sys.executable, "-m", "entangled_drums.warmup", str(scratch / "kernels.json")], check=True,
-                   capture_output=True)  # compiled before both runs: part of neither
+    subprocess.run(
+        [sys.executable, "-m", "entangled_drums.product.warmup", str(scratch / "kernels.json")],
+        check=True,
+        capture_output=True,
+    )  # compiled before both runs: part of neither
     previous, current = environments(scratch)
     walls = {}
     runs = {"previous": (previous, ["--set-threads", "mcmc=2", "--", "all", "html"]), "current": (current, [])}
@@ -171,8 +195,10 @@ def main():
                     if step is not None:
                         step["html"] = job["end"] - job["start"]
     path = critical_path({(j["rule"], k): j for k, j in jobs["current"].items()})
-    print(f"\nThe whole workflow from the archive's raw data (kernels compiled beforehand): previous {walls['previous']:.0f} s, "
-          f"current {walls['current']:.0f} s")
+    print(
+        "\nThe whole workflow from the archive's raw data (kernels compiled beforehand): "
+        f"previous {walls['previous']:.0f} s, current {walls['current']:.0f} s"
+    )
     print(f"  {'step':28s} {'previous':>9s} {'current':>9s} {'fixed':>7s}  critical path")
     for step in sorted(jobs["current"], key=lambda s: jobs["current"][s]["start"]):
         new = jobs["current"][step]

@@ -1,11 +1,11 @@
 """An MCMC-free check of the pump-spectrum posterior: importance sampling on the archive.
 
 Draws from a Student-t (6 degrees of freedom, covariance 1.5 x the Laplace approximation) in the
-sampling coordinates of :mod:`entangled_drums.reparam`, where the posterior is close to Gaussian,
-and weights them by the posterior density there (:class:`entangled_drums.sampling.InCoordinates`,
+sampling coordinates of :mod:`entangled_drums.inference.reparam`, where the posterior is close to Gaussian,
+and weights them by the posterior density there (:class:`entangled_drums.inference.sampling.InCoordinates`,
 Jacobian included). With an effective sample size of many thousands the weighted moments are the
 posterior's, independent of any Markov chain. This is how the bias of emcee 3.1.6's snooker move was
-found (entangled_drums.moves): it made D's n_m1 sd 3.7, this gives 4.30.
+found (entangled_drums.stats.moves): it made D's n_m1 sd 3.7, this gives 4.30.
 
     python benchmarks/importance_sampling_check.py [--datasets C D] [--draws 200000]
 
@@ -34,7 +34,12 @@ def weighted_moments(values, w):
     sd = float(np.sqrt(np.sum(w * (values - mean) ** 2)))
     order = np.argsort(values)
     cum = np.cumsum(w[order])
-    return mean, sd, float(values[order][np.searchsorted(cum, 0.025)]), float(values[order][np.searchsorted(cum, 0.975)])
+    return (
+        mean,
+        sd,
+        float(values[order][np.searchsorted(cum, 0.025)]),
+        float(values[order][np.searchsorted(cum, 0.975)]),
+    )
 
 
 def main(argv=None):
@@ -49,26 +54,33 @@ def main(argv=None):
         ds = rawdata.load(ROOT / "data" / "raw" / f"pump_{cfg['datasets'][name]['series']}.nc")
         i = [str(v) for v in ds["label"].values].index(name)
         result, prior = pumpfit.fit_trace(ds, i, cal["device"], cal["sideband"], cfg["fits"])
-        post = sampling.LogPosterior.of_trace(ds, i, cal["device"], cal["sideband"], prior, cfg["mcmc"]["bath_prior_max"])
+        post = sampling.LogPosterior.of_trace(
+            ds, i, cal["device"], cal["sideband"], prior, cfg["mcmc"]["bath_prior_max"]
+        )
         coords = sampling.coordinates_for(prior, "pinned")
         density = sampling.InCoordinates(post, coords)
         J = coords.jacobian(result.x)
         cov = J @ result.cov @ J.T
-        proposal = stats.multivariate_t(loc=coords.from_physical(result.x), shape=1.5 * 0.5 * (cov + cov.T), df=6,
-                                        seed=np.random.default_rng(0))
+        proposal = stats.multivariate_t(
+            loc=coords.from_physical(result.x), shape=1.5 * 0.5 * (cov + cov.T), df=6, seed=np.random.default_rng(0)
+        )
         Z = proposal.rvs(size=args.draws)
-        log_w = np.concatenate([density(Z[k:k + 2000]) for k in range(0, len(Z), 2000)]) - proposal.logpdf(Z)
+        log_w = np.concatenate([density(Z[k : k + 2000]) for k in range(0, len(Z), 2000)]) - proposal.logpdf(Z)
         w = np.exp(log_w - np.max(log_w[np.isfinite(log_w)]))
         w[~np.isfinite(w)] = 0.0
         w /= w.sum()
         X, _ = coords.to_physical(Z)
-        print(f"{name}: importance sampling, {args.draws} draws, effective sample size {1 / np.sum(w**2):.0f}, "
-              f"largest weight {w.max():.1e}")
+        print(
+            f"{name}: importance sampling, {args.draws} draws, effective sample size {1 / np.sum(w**2):.0f}, "
+            f"largest weight {w.max():.1e}"
+        )
         for key in ("n_m1", "n_m2", "n_c"):
             mean, sd, lo, hi = weighted_moments(X[:, pumpfit.INDEX[key]], w)
             ref = reference[name]["quantities"][key]
-            print(f"  {key:5s} IS {mean:9.4f} ± {sd:7.4f} [{lo:.3f}, {hi:.3f}]   reference run {ref['mean']:9.4f} ± "
-                  f"{ref['sd']:7.4f} [{ref['q025']:.3f}, {ref['q975']:.3f}]")
+            print(
+                f"  {key:5s} IS {mean:9.4f} ± {sd:7.4f} [{lo:.3f}, {hi:.3f}]   reference run {ref['mean']:9.4f} ± "
+                f"{ref['sd']:7.4f} [{ref['q025']:.3f}, {ref['q975']:.3f}]"
+            )
     return 0
 
 

@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import rawdata
-from entangled_drums.figures import raw_traces, save, use_style
+from entangled_drums.product.figures import raw_traces, save, use_style
 
 use_style()
 series = rawdata.load_directory(raw_dir)
@@ -54,8 +54,10 @@ for row in rows:
 Path(inventory_json).parent.mkdir(parents=True, exist_ok=True)
 Path(inventory_json).write_text(json.dumps(rows, indent=2) + "\n")
 for row in rows:
-    print(f"{row['file']:<24} {row['role']:<12} {row['dataset']:<6} {row['source']:<9} traces={row['traces']:<3} "
-          f"bins={row['bins']:<5} rbw={row['rbw_Hz']} N={row['n_averages'][:3]} tones={row['tones']}")
+    print(
+        f"{row['file']:<24} {row['role']:<12} {row['dataset']:<6} {row['source']:<9} traces={row['traces']:<3} "
+        f"bins={row['bins']:<5} rbw={row['rbw_Hz']} N={row['n_averages'][:3]} tones={row['tones']}"
+    )
 
 # %% [markdown]
 # ## A few raw traces
@@ -77,9 +79,25 @@ raw_traces(axes[1, 0], pump, [trace], f_c, f"pump spectrum, data set {main}", sc
 probe = series[f"probe_{main}"]
 setpoints = np.abs(np.asarray(probe["probe_phase_setpoint"].values, dtype=float))
 picks = [int(np.argmin(setpoints)), int(np.argmax(setpoints))]
-raw_traces(axes[1, 1], probe, picks, f_c, f"probe spectra, data set {main}", scale=1e6, unit="MHz",
-           colors=["#d62728", "#2155a3"])
-raw_traces(axes[1, 1], series[f"background_{main}"], [0], f_c, f"probe spectra, data set {main}", scale=1e6, unit="MHz",
-           colors=["0.6"])
+raw_traces(
+    axes[1, 1],
+    probe,
+    picks,
+    f_c,
+    f"probe spectra, data set {main}",
+    scale=1e6,
+    unit="MHz",
+    colors=["#d62728", "#2155a3"],
+)
+raw_traces(
+    axes[1, 1],
+    series[f"background_{main}"],
+    [0],
+    f_c,
+    f"probe spectra, data set {main}",
+    scale=1e6,
+    unit="MHz",
+    colors=["0.6"],
+)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "raw_traces")

@@ -37,8 +37,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from entangled_drums import calibration, jsonio
-from entangled_drums.config import defaults, nominal_params
-from entangled_drums.figures import COLORS, save, spectral_picture, use_style
+from entangled_drums.product.config import defaults, nominal_params
+from entangled_drums.product.figures import COLORS, save, spectral_picture, use_style
 
 use_style()
 cfg = defaults()
@@ -57,10 +57,20 @@ Omega, fbar = params.Omega, 0.5 * (f1 + f2)
 pumps = [
     {"f": -f1, "color": COLORS["red_pump"], "label": r"red pump $\omega_-=\omega_c-\omega_1$"},
     {"f": +f2, "color": COLORS["blue_pump"], "label": r"blue pump $\omega_+=\omega_c+\omega_2$"},
-    {"f": [-f1 + f1, -f1 + f2], "color": COLORS["red_pump"], "label": "red-pump sidebands (drums 1, 2)",
-     "height": 0.45, "style": ":"},
-    {"f": [f2 - f2, f2 - f1], "color": COLORS["blue_pump"], "label": "blue-pump sidebands (drums 2, 1)",
-     "height": 0.3, "style": ":"},
+    {
+        "f": [-f1 + f1, -f1 + f2],
+        "color": COLORS["red_pump"],
+        "label": "red-pump sidebands (drums 1, 2)",
+        "height": 0.45,
+        "style": ":",
+    },
+    {
+        "f": [f2 - f2, f2 - f1],
+        "color": COLORS["blue_pump"],
+        "label": "blue-pump sidebands (drums 2, 1)",
+        "height": 0.3,
+        "style": ":",
+    },
 ]
 fig, ax = plt.subplots(figsize=(6.0, 2.3))
 spectral_picture(ax, pumps, kappa, 13e6)
@@ -74,10 +84,19 @@ save(fig, Path(figure_dir) / "fig1b")
 
 # %%
 probes = pumps[:2] + [
-    {"f": [-fbar, +fbar], "color": COLORS["probe"], "label": r"probes $\omega_{d\pm}=\omega_c\pm\bar\omega$",
-     "height": 0.7},
-    {"f": [-Omega, +Omega], "color": COLORS["probe"], "label": r"probe signal at $\omega_c\pm\Omega$",
-     "height": 0.35, "style": ":"},
+    {
+        "f": [-fbar, +fbar],
+        "color": COLORS["probe"],
+        "label": r"probes $\omega_{d\pm}=\omega_c\pm\bar\omega$",
+        "height": 0.7,
+    },
+    {
+        "f": [-Omega, +Omega],
+        "color": COLORS["probe"],
+        "label": r"probe signal at $\omega_c\pm\Omega$",
+        "height": 0.35,
+        "style": ":",
+    },
 ]
 fig, ax = plt.subplots(figsize=(6.0, 2.3))
 spectral_picture(ax, probes, kappa, 13e6)

@@ -22,8 +22,8 @@
 # swept. Above ~20 mK the drums follow the fridge, with the Bose occupation at the drum
 # frequency. A weighted straight line through those points (T ≥ `thermal_T_min`, 70 mK: well
 # above the saturation, whose tail still lifts the occupation ~0.5 % above the fridge's at
-# 50 mK and biased n1 by −0.6σ in the coverage study) gives the area per phonon. The area at base temperature, divided by it, is the base occupation (paper:
-# 41 and 30).
+# 50 mK and biased n1 by −0.6σ in the coverage study) gives the area per phonon. The area at
+# base temperature, divided by it, is the base occupation (paper: 41 and 30).
 #
 # **Why.** The base occupations fix the collective thermal variance ⟨X+²⟩ᵀ = (n1 + n2)/2 + ½
 # (≈ 36) that the probe calibration uses. The sideband calibration uses them as priors to turn
@@ -42,8 +42,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from entangled_drums import calibration, jsonio, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.figures import COLORS, save, thermal_panel, use_style
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, save, thermal_panel, use_style
 
 use_style()
 cfg = defaults()
@@ -53,11 +53,20 @@ for drum in (1, 2):
     ds = rawdata.load(Path(raw_dir) / f"thermal_cal_drum{drum}.nc")
     results[f"drum{drum}"] = calibration.thermal_calibration(ds, device[f"f{drum}"], T_min)
     r = results[f"drum{drum}"]
-    print(f"drum {drum}: area per phonon {r['area_per_phonon_W']:.4g} ± {r['area_per_phonon_sigma_W']:.2g} W, "
-          f"n_base = {r['n_base']:.2f} ± {r['n_base_sigma']:.2f}, line chi2 = {r['line_chi2']:.1f}")
-results["collective_thermal_variance"] = dict(zip(("value", "sigma"), calibration.collective_thermal_variance(
-    (results["drum1"]["n_base"], results["drum1"]["n_base_sigma"]),
-    (results["drum2"]["n_base"], results["drum2"]["n_base_sigma"]))))
+    print(
+        f"drum {drum}: area per phonon {r['area_per_phonon_W']:.4g} ± {r['area_per_phonon_sigma_W']:.2g} W, "
+        f"n_base = {r['n_base']:.2f} ± {r['n_base_sigma']:.2f}, line chi2 = {r['line_chi2']:.1f}"
+    )
+results["collective_thermal_variance"] = dict(
+    zip(
+        ("value", "sigma"),
+        calibration.collective_thermal_variance(
+            (results["drum1"]["n_base"], results["drum1"]["n_base_sigma"]),
+            (results["drum2"]["n_base"], results["drum2"]["n_base_sigma"]),
+        ),
+        strict=True,
+    )
+)
 jsonio.dump(results, output_json)
 results["collective_thermal_variance"]
 

@@ -42,8 +42,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import cavity, jsonio, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.figures import save, use_style
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import save, use_style
 
 use_style()
 device = device or defaults()["device"]
@@ -52,8 +52,10 @@ result = cavity.calibrate(ds, device["f_c"])
 jsonio.dump(result, output_json)
 print(f"f_c - configured = {result['f_c'] - device['f_c']:+.0f} ± {result['f_c_sigma']:.0f} Hz")
 for key in ("kappa", "kappa_in", "kappa_out", "kappa_I"):
-    print(f"{key:9s} = {result[key] / 1e3:8.2f} ± {result[key + '_sigma'] / 1e3:.2f} kHz "
-          f"({result[key + '_sigma'] / result[key]:.2%})")
+    print(
+        f"{key:9s} = {result[key] / 1e3:8.2f} ± {result[key + '_sigma'] / 1e3:.2f} kHz "
+        f"({result[key + '_sigma'] / result[key]:.2%})"
+    )
 for t in result["traces"]:
     print(f"{t['port']}: noise {t['noise']:.3g} (relative to the line level), reduced chi2 {t['chi2_reduced']:.3f}")
 
@@ -76,8 +78,10 @@ for k, c in enumerate(cavity.curves(ds, device["f_c"], result)):
     axes[1, k].set_xlabel(r"$(f-f_c)$ (MHz)")
 axes[0, 0].set_ylabel("|S| (normalised)")
 axes[1, 0].set_ylabel("phase (deg)")
-fig.suptitle(rf"$\kappa/2\pi$ = {result['kappa'] / 1e6:.4f} MHz, $\kappa_{{out}}/\kappa$ = "
-             rf"{result['kappa_out'] / result['kappa']:.4f}, $\kappa_{{in}}/2\pi$ = {result['kappa_in'] / 1e3:.1f} kHz",
-             fontsize=8)
+fig.suptitle(
+    rf"$\kappa/2\pi$ = {result['kappa'] / 1e6:.4f} MHz, $\kappa_{{out}}/\kappa$ = "
+    rf"{result['kappa_out'] / result['kappa']:.4f}, $\kappa_{{in}}/2\pi$ = {result['kappa_in'] / 1e3:.1f} kHz",
+    fontsize=8,
+)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "figS0_cavity_calibration")

@@ -43,8 +43,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_style
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, save, spectrum_with_residuals, use_style
 
 use_style()
 device = device or defaults()["device"]
@@ -55,8 +55,10 @@ jsonio.dump(sideband, output_json)
 device = calibration.device_of(device, sideband)
 for key in ("gain_dB", "n_add", "f1", "f2", "gamma1", "gamma2", "K1", "K2", "g_ratio"):
     print(f"{key:8s} = {sideband[key]:.6g} ± {sideband[key + '_sigma']:.2g}")
-print(f"reduced chi2 = {sideband['fit']['chi2_reduced']:.3f} ({sideband['fit']['n_data']} bins); thermal line widths "
-      f"vs the fit: {', '.join(f'{v:+.2f} sigma' for v in sideband['thermal_linewidth_residuals'])}")
+print(
+    f"reduced chi2 = {sideband['fit']['chi2_reduced']:.3f} ({sideband['fit']['n_data']} bins); thermal line widths "
+    f"vs the fit: {', '.join(f'{v:+.2f} sigma' for v in sideband['thermal_linewidth_residuals'])}"
+)
 
 # %% [markdown]
 # ## Fig. S2 — spectra vs power, coupling vs power, linewidth
@@ -77,8 +79,16 @@ for i in range(ds.sizes["trace"]):
     model = calibration.sideband_theory(ds, i, device, sideband)
     sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
     keep = np.abs(f - device["f_c"]) < 20e3
-    spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
-                            color=plt.get_cmap("viridis")(i / ds.sizes["trace"]), offset=0.0)
+    spectrum_with_residuals(
+        ax,
+        ax_res,
+        (f[keep] - device["f_c"]) / 1e3,
+        data[keep],
+        model[keep],
+        sigma[keep],
+        color=plt.get_cmap("viridis")(i / ds.sizes["trace"]),
+        offset=0.0,
+    )
 ax.set_yscale("symlog", linthresh=0.1)
 ax.set_ylabel("emission (quanta)")
 ax.set_xticklabels([])

@@ -43,19 +43,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.figures import COLORS, save, use_style
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, save, use_style
 
 use_style()
 device = device or defaults()["device"]
 thermal, sideband = jsonio.load(thermal_json), jsonio.load(sideband_json)
 device = calibration.device_of(device, sideband)  # with the calibrated rates (kappa, kappa_out, gamma's)
 n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
-probe = calibration.probe_calibration(rawdata.load(Path(raw_dir) / "probe_cal.nc"), sideband["gain_dB"],
-                                      sideband["n_add"], device, sideband, n_base)
+probe = calibration.probe_calibration(
+    rawdata.load(Path(raw_dir) / "probe_cal.nc"), sideband["gain_dB"], sideband["n_add"], device, sideband, n_base
+)
 jsonio.dump(probe, output_json)
-print(f"s = {probe['area_per_variance_per_mW']:.5g} ± {probe['area_per_variance_per_mW_sigma']:.2g} "
-      f"quanta·Hz per unit variance per mW; line chi2 = {probe['line_chi2']:.1f} ({probe['line_dof']} dof)")
+print(
+    f"s = {probe['area_per_variance_per_mW']:.5g} ± {probe['area_per_variance_per_mW_sigma']:.2g} "
+    f"quanta·Hz per unit variance per mW; line chi2 = {probe['line_chi2']:.1f} ({probe['line_dof']} dof)"
+)
 
 # %% [markdown]
 # ## Fig. S3 — probe areas vs power
@@ -75,8 +78,9 @@ ax1.plot(Pg, probe["area_per_variance_per_mW"] * Pg, color=COLORS["theory"], lw=
 ax1.set_xlabel("red probe power (mW, generator)")
 ax1.set_ylabel("area / ⟨X+²⟩ (quanta·Hz)")
 ax1.legend(frameon=False)
-ax2.errorbar(P, [r["variance_model"] for r in rows], [r["variance_sigma"] for r in rows], fmt="s-", ms=3,
-             color=COLORS["probe"])
+ax2.errorbar(
+    P, [r["variance_model"] for r in rows], [r["variance_sigma"] for r in rows], fmt="s-", ms=3, color=COLORS["probe"]
+)
 ax2.axhline(probe["collective_variance_thermal"], color="0.5", ls=":", lw=0.8, label="thermal, probes off")
 ax2.set_xlabel("red probe power (mW, generator)")
 ax2.set_ylabel("model ⟨X+²⟩ during calibration")

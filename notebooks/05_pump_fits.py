@@ -46,9 +46,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, pumpfit, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.datasets import label, pump_series
-from entangled_drums.figures import COLORS, save, spectrum_with_residuals, use_style
+from entangled_drums.data.datasets import label, pump_series
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, save, spectrum_with_residuals, use_style
 
 use_style()
 cfg = defaults()
@@ -63,19 +63,25 @@ for s, ds in series.items():
     labels = [str(v) for v in ds["label"].values]
     missing = [name for name in members[s] if name not in labels]
     if missing:
-        raise ValueError(f"{raw_dir}/pump_{s}.nc has no trace labelled {missing} (its labels: {labels}); "
-                         "config 'datasets' names them in this series")
+        raise ValueError(
+            f"{raw_dir}/pump_{s}.nc has no trace labelled {missing} (its labels: {labels}); "
+            "config 'datasets' names them in this series"
+        )
     for name in members[s]:
         i = labels.index(name)
         result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
         fitted[name] = (s, i, result)
-        records[name] = pumpfit.summary(result, prior, device, sideband, pumpfit.prior_parts(ds, i, device, sideband, fits))
+        records[name] = pumpfit.summary(
+            result, prior, device, sideband, pumpfit.prior_parts(ds, i, device, sideband, fits)
+        )
         d = records[name]["derived"]
-        print(f"{name}: chi2_red = {result.chi2_reduced:.3f}; n_c = {result.value('n_c'):.3f}±{result.error('n_c'):.3f}, "
-              f"n_m1 = {result.value('n_m1'):.1f}±{result.error('n_m1'):.1f}, n_m2 = {result.value('n_m2'):.1f}±"
-              f"{result.error('n_m2'):.1f}; <X+^2> = {d['Xplus']['value']:.3f}±{d['Xplus']['sigma']:.3f}, "
-              f"<P-^2> = {d['Pminus']['value']:.3f}±{d['Pminus']['sigma']:.3f}, Duan = {d['duan']['value']:.3f}±"
-              f"{d['duan']['sigma']:.3f}")
+        print(
+            f"{name}: chi2_red = {result.chi2_reduced:.3f}; n_c = {result.value('n_c'):.3f}±{result.error('n_c'):.3f}, "
+            f"n_m1 = {result.value('n_m1'):.1f}±{result.error('n_m1'):.1f}, n_m2 = {result.value('n_m2'):.1f}±"
+            f"{result.error('n_m2'):.1f}; <X+^2> = {d['Xplus']['value']:.3f}±{d['Xplus']['sigma']:.3f}, "
+            f"<P-^2> = {d['Pminus']['value']:.3f}±{d['Pminus']['sigma']:.3f}, Duan = {d['duan']['value']:.3f}±"
+            f"{d['duan']['sigma']:.3f}"
+        )
 jsonio.dump({"datasets": records, "settings": fits}, output_json)
 
 # %% [markdown]
@@ -99,8 +105,18 @@ def draw(ax, ax_res, name, offset=0.0, color="black"):
     data = calibration.to_quanta(f, psd, gain, n_add)
     model = pumpfit.model_quanta(result.x, f, device, sideband)
     sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
-    spectrum_with_residuals(ax, ax_res, (f[keep] - device["f_c"]) / 1e3, data[keep], model[keep], sigma[keep],
-                            color=color, offset=offset, label=label(datasets, name), bin_to=250)
+    spectrum_with_residuals(
+        ax,
+        ax_res,
+        (f[keep] - device["f_c"]) / 1e3,
+        data[keep],
+        model[keep],
+        sigma[keep],
+        color=color,
+        offset=offset,
+        label=label(datasets, name),
+        bin_to=250,
+    )
     return f[keep], result
 
 
@@ -108,10 +124,16 @@ def panel(fig, spec, names, title, offsets=None, reference=False):
     gs = spec.subgridspec(2, 1, height_ratios=[3, 1], hspace=0.05)
     ax, ax_res = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
     for k, name in enumerate(names):
-        f, result = draw(ax, ax_res, name, offset=(offsets or [0] * len(names))[k],
-                         color=plt.get_cmap("copper")(k / max(1, len(names))))
+        f, result = draw(
+            ax,
+            ax_res,
+            name,
+            offset=(offsets or [0] * len(names))[k],
+            color=plt.get_cmap("copper")(k / max(1, len(names))),
+        )
     if reference:
-        from entangled_drums.model import single_tone
+        from entangled_drums.physics.model import single_tone
+
         p = pumpfit.params_from(result.x, device, sideband)
         S = pumpfit.pump_spectrum(single_tone(p, 1, p.G_minus), f - device["f_c"])
         ax.plot((f - device["f_c"]) / 1e3, S, color=COLORS["blue_pump"], lw=0.8, label="sideband cooling, drum 1")
@@ -135,17 +157,30 @@ for s, settings in panels.items():
         for k, name in enumerate(names):
             d_minus, d_plus = records[name]["priors"]["delta_minus,delta_plus"][0]  # the tones' nominal detunings
             delta = 0.5 * (d_plus - d_minus)
-            panel(fig, grid[k], [name], f"({tag}) {label(datasets, name)}: G−/2π ≈ {nominal([name], 'G_minus')} kHz, "
-                                        f"Δ/2π ≈ {delta:.1f} kHz")
+            panel(
+                fig,
+                grid[k],
+                [name],
+                f"({tag}) {label(datasets, name)}: G−/2π ≈ {nominal([name], 'G_minus')} kHz, Δ/2π ≈ {delta:.1f} kHz",
+            )
     elif len(names) == 1:
         fig = plt.figure(figsize=(4.2, 3.4))
         d = records[names[0]]["derived"]
-        panel(fig, fig.add_gridspec(1, 1)[0], names,
-              f"({tag}) data set {label(datasets, names[0])}: "
-              + rf"$\langle P_-^2\rangle$ = {d['Pminus']['value']:.2f}±{d['Pminus']['sigma']:.2f}")
+        panel(
+            fig,
+            fig.add_gridspec(1, 1)[0],
+            names,
+            f"({tag}) data set {label(datasets, names[0])}: "
+            + rf"$\langle P_-^2\rangle$ = {d['Pminus']['value']:.2f}±{d['Pminus']['sigma']:.2f}",
+        )
     else:
         fig = plt.figure(figsize=(4.2, 3.6))
-        panel(fig, fig.add_gridspec(1, 1)[0], names,
-              f"({tag}) G−/2π ≈ {nominal(names[:1], 'G_minus')} kHz, G+/2π ≈ {nominal(names, 'G_plus')} kHz",
-              offsets=[float(len(names) - 1 - k) for k in range(len(names))], reference=settings.get("reference", False))
+        panel(
+            fig,
+            fig.add_gridspec(1, 1)[0],
+            names,
+            f"({tag}) G−/2π ≈ {nominal(names[:1], 'G_minus')} kHz, G+/2π ≈ {nominal(names, 'G_plus')} kHz",
+            offsets=[float(len(names) - 1 - k) for k in range(len(names))],
+            reference=settings.get("reference", False),
+        )
     save(fig, Path(figure_dir) / settings["name"])

@@ -20,7 +20,7 @@
 # with emcee. The likelihood is the exact law of the averaged traces (Gamma). The three baths
 # have flat, positive priors. Every calibrated quantity (G±, detunings, g1/g2, gain, added
 # noise) has the same Gaussian prior as in the least-squares fit. The walkers move in the
-# coordinates the spectrum pins (`reparam.py`: the output-referred levels g·n_c, log g·n_m1,
+# coordinates the spectrum pins (`inference/inference/reparam.py`: the output-referred levels g·n_c, log g·n_m1,
 # log g·n_m2 and g·(n_add + ½), the Bogoliubov coupling G = √(G−² − G+²) and the squeezing r),
 # where the posterior is close to Gaussian; the Jacobian of the map is part of the density, so
 # the posterior in physical units is the stated one. Independent ensembles, one per seed in
@@ -60,8 +60,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, posterior, pumpfit, rawdata, sampling
-from entangled_drums.config import defaults
-from entangled_drums.figures import COLORS, save, use_style
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, save, use_style
 
 use_style()
 cfg = defaults()
@@ -83,14 +83,18 @@ jsonio.dump(summary, output_json)
 jsonio.save_array(pooled, samples_npy)  # named fields (pumpfit.DERIVED) per posterior draw, for step 08
 posterior.write(idata, posterior_nc)
 for run in summary["runs"]:
-    print(f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, acceptance {run['acceptance']:.2f}, "
-          f"max tau = {max(run['tau'].values()):.0f} (first half {max(run['tau_first_half'].values()):.0f}), "
-          f"effective samples {run['effective_samples']:.0f}")
+    print(
+        f"seed {run['seed']}: {run['steps']} steps x {run['walkers']} walkers, acceptance {run['acceptance']:.2f}, "
+        f"max tau = {max(run['tau'].values()):.0f} (first half {max(run['tau_first_half'].values()):.0f}), "
+        f"effective samples {run['effective_samples']:.0f}"
+    )
 for key in ("Xplus", "Pminus", "duan"):
     s, d = summary[key], summary["diagnostics"][key]
-    print(f"{key}: most likely {s['value']:.3f} ± {s['sigma']:.3f}, 95% [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}], "
-          f"P(< {s['bound']}) = {s['prob_below']:.4f} ({s['n_samples']} draws); R-hat {d['rhat']:.4f}, "
-          f"ESS bulk {d['ess_bulk']:.0f}, tail {d['ess_tail']:.0f}")
+    print(
+        f"{key}: most likely {s['value']:.3f} ± {s['sigma']:.3f}, 95% [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}], "
+        f"P(< {s['bound']}) = {s['prob_below']:.4f} ({s['n_samples']} draws); R-hat {d['rhat']:.4f}, "
+        f"ESS bulk {d['ess_bulk']:.0f}, tail {d['ess_tail']:.0f}"
+    )
 
 # %% [markdown]
 # ## Fig. S4 — corner plot and chains
@@ -104,15 +108,23 @@ for key in ("Xplus", "Pminus", "duan"):
 show = ["n_c", "n_m1", "n_m2", "G_minus", "G_plus", "gain_dB"]
 cols = [pumpfit.NAMES.index(n) for n in show]
 samples = np.concatenate([r.samples for r in runs])[:, cols]
-fig = corner.corner(samples, labels=show, truths=None, quantiles=[0.16, 0.5, 0.84], show_titles=True,
-                    plot_datapoints=False, title_kwargs={"fontsize": 7}, label_kwargs={"fontsize": 8})
+fig = corner.corner(
+    samples,
+    labels=show,
+    truths=None,
+    quantiles=[0.16, 0.5, 0.84],
+    show_titles=True,
+    plot_datapoints=False,
+    title_kwargs={"fontsize": 7},
+    label_kwargs={"fontsize": 8},
+)
 fig.suptitle(f"data set {dataset}: posterior ({len(samples)} samples, {len(runs)} runs)", fontsize=9)
 save(fig, Path(figure_dir) / f"figS4_corner_{dataset}")
 chain = runs[0].chain
 stride = -(-chain.shape[0] // 600)
 steps = np.arange(0, chain.shape[0], stride)
 fig, axes = plt.subplots(2, 1, figsize=(6.4, 3.2), sharex=True)
-for ax, name in zip(axes, ("n_c", "n_m1")):
+for ax, name in zip(axes, ("n_c", "n_m1"), strict=True):
     ax.plot(steps, chain[::stride, :, pumpfit.NAMES.index(name)], lw=0.3, alpha=0.5, color="k")
     ax.axvline(runs[0].burn, color=COLORS["red_pump"], lw=0.8, label="burn-in (2τ)")
     ax.set_ylabel(name)
@@ -128,7 +140,7 @@ save(fig, Path(figure_dir) / f"figS4_chains_{dataset}")
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.4))
 quantities = [("Xplus", r"$\langle X_+^2\rangle$"), ("Pminus", r"$\langle P_-^2\rangle$"), ("duan", "Duan")]
-for ax, (key, label) in zip(axes, quantities):
+for ax, (key, label) in zip(axes, quantities, strict=True):
     s = summary[key]
     ax.hist(pooled[key], bins=60, density=True, color=color, alpha=0.6)
     ax.axvline(s["bound"], color=COLORS["vacuum"], ls="--", lw=1)

@@ -47,7 +47,9 @@
 raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 readout = None  # default: config/config.yaml
-gain_drift_dB = None  # rms gain drift since the probe calibration (config fits.drift.gain_dB); default: config/config.yaml
+gain_drift_dB = (
+    None  # rms gain drift since the probe calibration (config fits.drift.gain_dB); default: config/config.yaml
+)
 datasets = ["C", "D"]
 main = "C"  # the data set whose traces Fig. 3 shows
 display = None  # the config's data sets (display names and colours); default: config/config.yaml
@@ -65,10 +67,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, probes, rawdata
-from entangled_drums.config import defaults
-from entangled_drums.datasets import color, label
-from entangled_drums.figures import COLORS, binned, gapped, save, use_style
-from entangled_drums.units import VACUUM_VARIANCE
+from entangled_drums.data.datasets import color, label
+from entangled_drums.physics.units import VACUUM_VARIANCE
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, binned, gapped, save, use_style
 
 use_style()
 cfg = defaults()
@@ -82,18 +84,31 @@ results, data = {}, {}
 for name in datasets:
     probe_ds = rawdata.load(Path(raw_dir) / f"probe_{name}.nc")
     background_ds = rawdata.load(Path(raw_dir) / f"background_{name}.nc")
-    results[name], draws = probes.analyse(probe_ds, background_ds, pump_fits[name], device, sideband, probe_cal,
-                                          readout, rng, gain_drift_dB, source=f"probe_{name}.nc")
+    results[name], draws = probes.analyse(
+        probe_ds,
+        background_ds,
+        pump_fits[name],
+        device,
+        sideband,
+        probe_cal,
+        readout,
+        rng,
+        gain_drift_dB,
+        source=f"probe_{name}.nc",
+    )
     jsonio.save_array(draws, Path(draws_dir) / f"xplus_draws_{name}.npy")
     data[name] = probes.curves(probe_ds, background_ds, results[name], pump_fits[name], device, sideband)
     r = results[name]
-    print(f"{name}: <X+^2> = {r['Xplus']['value']:.3f} ± {r['Xplus']['sigma']:.3f} "
-          f"(95% [{r['Xplus']['ci95'][0]:.3f}, {r['Xplus']['ci95'][1]:.3f}]) at setpoint "
-          f"{r['phi_opt_deg']['value']:.1f} ± {r['phi_opt_deg']['sigma']:.1f} deg; imbalance g-/g+ = "
-          f"{r['imbalance']['value']:.4f} ± {r['imbalance']['sigma']:.4f}; correction {r['probe_correction']['value']:.3f} "
-          f"(imbalance) x {r['correction_at_optimum']['window_part']:.3f} (window); line-shape chi2/dof = "
-          f"{r['lineshape_fit']['chi2_reduced']:.2f}; phase-curve chi2 = {r['phase_curve']['chi2']:.1f} "
-          f"({r['phase_curve']['dof']} dof)")
+    print(
+        f"{name}: <X+^2> = {r['Xplus']['value']:.3f} ± {r['Xplus']['sigma']:.3f} "
+        f"(95% [{r['Xplus']['ci95'][0]:.3f}, {r['Xplus']['ci95'][1]:.3f}]) at setpoint "
+        f"{r['phi_opt_deg']['value']:.1f} ± {r['phi_opt_deg']['sigma']:.1f} deg; imbalance g-/g+ = "
+        f"{r['imbalance']['value']:.4f} ± {r['imbalance']['sigma']:.4f}; "
+        f"correction {r['probe_correction']['value']:.3f} "
+        f"(imbalance) x {r['correction_at_optimum']['window_part']:.3f} (window); line-shape chi2/dof = "
+        f"{r['lineshape_fit']['chi2_reduced']:.2f}; phase-curve chi2 = {r['phase_curve']['chi2']:.1f} "
+        f"({r['phase_curve']['dof']} dof)"
+    )
 jsonio.dump({"datasets": results, "settings": readout}, output_json)
 
 # %% [markdown]
@@ -106,18 +121,24 @@ points = results[main]["points"]
 order = np.argsort([q["value"] for q in points])
 chosen = sorted(order[:4], key=lambda i: points[i]["setpoint_deg"]) + list(order[-2:])
 fig, axes = plt.subplots(3, 2, figsize=(6.8, 6.0), sharex=True)
-for ax, i in zip(axes.T.ravel(), chosen):
+# strict=False: with fewer than four probe traces `chosen` has fewer than six entries and the
+# remaining panels stay empty.
+for ax, i in zip(axes.T.ravel(), chosen, strict=False):
     t = data[main][i]
     fb, sb = binned(t["f"], t["signal"], k=6)
     f, m = gapped((t["f"] - float(device["f_c"])) / 1e3, t["model"])
     ax.plot((fb - float(device["f_c"])) / 1e3, sb, ".", ms=2, color=color(display, main))
     ax.plot(f, m, color=COLORS["theory"], lw=1)
-    ax.set_title(rf"$\varphi$ = {t['setpoint_deg']:g}°:  $\langle (X_+^\varphi)^2\rangle$ = {points[i]['value']:.2f}", fontsize=8)
+    ax.set_title(
+        rf"$\varphi$ = {t['setpoint_deg']:g}°:  $\langle (X_+^\varphi)^2\rangle$ = {points[i]['value']:.2f}", fontsize=8
+    )
 for ax in axes[-1]:
     ax.set_xlabel("$(f-f_c)/$kHz")
 for ax in axes[:, 0]:
     ax.set_ylabel("$S^d_{out}$ (quanta)")
-fig.suptitle(f"data set {label(display, main)}: probe spectra minus background (top: squeezed; bottom right: hot)", fontsize=8)
+fig.suptitle(
+    f"data set {label(display, main)}: probe spectra minus background (top: squeezed; bottom right: hot)", fontsize=8
+)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "fig3")
 
@@ -141,9 +162,17 @@ for name, r in results.items():
         ax.errorbar(sp, v, err, fmt="o", ms=3, color=color(display, name), label=f"data set {label(display, name)}")
         ax.plot(grid, theory, color=color(display, name), lw=1)
         ax.plot(grid, fitted, color=color(display, name), lw=0.8, ls="--")
-    ax_b.errorbar(r["phi_opt_deg"]["value"], r["Xplus"]["value"], np.abs(np.subtract(r["Xplus"]["ci95"],
-                  r["Xplus"]["value"]))[:, None], xerr=r["phi_opt_deg"]["sigma"], fmt="*", ms=8, color=color(display, name),
-                  mfc="white", label=f"{name}: fitted minimum")
+    ax_b.errorbar(
+        r["phi_opt_deg"]["value"],
+        r["Xplus"]["value"],
+        np.abs(np.subtract(r["Xplus"]["ci95"], r["Xplus"]["value"]))[:, None],
+        xerr=r["phi_opt_deg"]["sigma"],
+        fmt="*",
+        ms=8,
+        color=color(display, name),
+        mfc="white",
+        label=f"{name}: fitted minimum",
+    )
 for ax in (ax_a, ax_b):
     ax.axhline(VACUUM_VARIANCE, color=COLORS["vacuum"], lw=1, label="zero-point ½")
     ax.set_xlabel("probe phase setpoint φ (deg)")

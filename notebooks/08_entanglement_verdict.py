@@ -64,13 +64,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import yaml
 
-from entangled_drums import calibration, collective_variances, jsonio, optimal_phase, provenance, pumpfit, steady_state, verdict
-from entangled_drums.config import defaults
-from entangled_drums.datasets import color, label, pump_series
-from entangled_drums.design import duan_vs_G_minus
-from entangled_drums.figures import COLORS, fluctuation_ellipses, save, use_style
-from entangled_drums.model import quadrature_index
-from entangled_drums.probes import PumpPrior, theory_variance
+from entangled_drums import (
+    calibration,
+    collective_variances,
+    jsonio,
+    optimal_phase,
+    provenance,
+    steady_state,
+    verdict,
+)
+from entangled_drums.data.datasets import color, label, pump_series
+from entangled_drums.physics.design import duan_vs_G_minus
+from entangled_drums.physics.model import quadrature_index
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, fluctuation_ellipses, save, use_style
+from entangled_drums.readout.probes import PumpPrior, theory_variance
 
 use_style()
 cfg = defaults()
@@ -92,11 +100,18 @@ for name in datasets:
     duan_draws[name] = verdict.duan_distribution(xplus, posterior, rng)
     entries[name] = verdict.dataset_entry(probe_results[name], pump_fits[name], mcmc, duan_draws[name], level)
     e = entries[name]
-    print(f"{name}: Duan at one angle (phi = {e['duan_phi_deg']:.1f} deg) {e['duan']['value']:.4f}; "
-          f"the previous two-angle rule {e['duan_separate_phases']['value']:.4f} "
-          f"(understated by {e['duan']['value'] - e['duan_separate_phases']['value']:.4f})")
-headline = {"datasets": entries, "comparison": verdict.compare(entries, paper, level), "paper": paper,
-            "verdict_probability": level, "provenance": provenance.collect(config_all, raw_dir)}
+    print(
+        f"{name}: Duan at one angle (phi = {e['duan_phi_deg']:.1f} deg) {e['duan']['value']:.4f}; "
+        f"the previous two-angle rule {e['duan_separate_phases']['value']:.4f} "
+        f"(understated by {e['duan']['value'] - e['duan_separate_phases']['value']:.4f})"
+    )
+headline = {
+    "datasets": entries,
+    "comparison": verdict.compare(entries, paper, level),
+    "paper": paper,
+    "verdict_probability": level,
+    "provenance": provenance.collect(config_all, raw_dir),
+}
 jsonio.dump(headline, f"{headline_stem}.json")
 table = verdict.markdown(headline)
 Path(f"{headline_stem}.md").write_text(table)
@@ -121,8 +136,12 @@ for name in datasets:
     sigma = np.array([q["sigma"] for q in r["points"]])[near]
     err = 1.96 * np.hypot(sigma, pump_fits[name]["derived"]["Pminus"]["sigma"])
     ax.errorbar(sp[near], v, err, fmt="o", ms=3, color=color(display, name), label=f"data set {label(display, name)}")
-    ax.plot(grid, theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1), color=color(display, name),
-            lw=1)
+    ax.plot(
+        grid,
+        theory_variance(pump_fits[name], device, sideband, grid, offset).sum(axis=1),
+        color=color(display, name),
+        lw=1,
+    )
 ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1, label="Duan bound 1")
 ax.set_xlabel("probe phase setpoint φ (deg)")
 ax.set_ylabel(r"$\langle (X_+^\varphi)^2\rangle + \langle (P_-^\varphi)^2\rangle$")
@@ -152,8 +171,15 @@ for s, names in members.items():
     ax.plot(G / 1e3, line, color=series_color[s], lw=1, label=f"theory, baths of {label(display, ref)}")
 for name, e in entries.items():
     G_minus = pump_fits[name]["parameters"]["G_minus"]["value"]
-    ax.errorbar(G_minus, e["duan"]["value"], np.abs(np.subtract(e["duan"]["ci95"], e["duan"]["value"]))[:, None],
-                fmt="s", ms=5, color=color(display, name), label=f"{label(display, name)}: probes + MCMC")
+    ax.errorbar(
+        G_minus,
+        e["duan"]["value"],
+        np.abs(np.subtract(e["duan"]["ci95"], e["duan"]["value"]))[:, None],
+        fmt="s",
+        ms=5,
+        color=color(display, name),
+        label=f"{label(display, name)}: probes + MCMC",
+    )
 ax.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1)
 ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
 ax.set_ylabel("Duan quantity at optimal φ")
@@ -163,9 +189,9 @@ save(fig, Path(figure_dir) / "fig4d")
 
 # %% [markdown]
 # ## Fig. 1d — fluctuation ellipses of the inferred state of the main data set
-# The steady state at the least-squares pump fit of the main data set (`figures.main_dataset`). In the (X1, X2) plane it is narrower than
-# the zero-point circle along X+ = (X1 + X2)/√2. In the (P1, P2) plane it is narrower along
-# P− = (P2 − P1)/√2.
+# The steady state at the least-squares pump fit of the main data set (`figures.main_dataset`).
+# In the (X1, X2) plane it is narrower than the zero-point circle along X+ = (X1 + X2)/√2. In
+# the (P1, P2) plane it is narrower along P− = (P2 − P1)/√2.
 
 # %%
 params = PumpPrior(pump_fits[main], device, sideband).params()
@@ -174,6 +200,10 @@ phi_opt, duan_opt = optimal_phase(params, V)
 x_plus, p_minus = (float(v) for v in collective_variances(params, phi_opt, V))
 fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))
 fluctuation_ellipses(axes, V, quadrature_index(params), color=color(display, main))
-fig.suptitle(rf"data set {label(display, main)} (pump fit): $\langle X_+^2\rangle$={x_plus:.3f}, $\langle P_-^2\rangle$={p_minus:.3f}, "
-             f"Duan={duan_opt:.3f}", fontsize=8)
+fig.suptitle(
+    rf"data set {label(display, main)} (pump fit): $\langle X_+^2\rangle$={x_plus:.3f}, "
+    rf"$\langle P_-^2\rangle$={p_minus:.3f}, "
+    f"Duan={duan_opt:.3f}",
+    fontsize=8,
+)
 save(fig, Path(figure_dir) / "fig1d")

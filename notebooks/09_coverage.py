@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import coverage, jsonio
-from entangled_drums.figures import save, use_style
+from entangled_drums.product.figures import save, use_style
 
 use_style()
 dirs = [Path(replica_dir) / f"seed{s}" for s in seeds] if seeds else sorted(Path(replica_dir).glob("seed*"))
@@ -61,30 +61,55 @@ jsonio.dump(summary, output_json)
 
 # %%
 rt = summary["runtime_s"]
-lines = [f"# Coverage over {summary['n_replicas']} replicas ({summary['n_mcmc_replicas']} with MCMC)", "",
-         "Runtime per replica: " + "; ".join(f"{k.replace('_', ' ')}: {v['mean']:.0f} s on average (max {v['max']:.0f} s, "
-                                             f"{v['n']} replicas)" for k, v in rt.items()) + ".", ""]
+lines = [
+    f"# Coverage over {summary['n_replicas']} replicas ({summary['n_mcmc_replicas']} with MCMC)",
+    "",
+    "Runtime per replica: "
+    + "; ".join(
+        f"{k.replace('_', ' ')}: {v['mean']:.0f} s on average (max {v['max']:.0f} s, {v['n']} replicas)"
+        for k, v in rt.items()
+    )
+    + ".",
+    "",
+]
 if summary["datasets"]:
-    lines += [f"## Headline distributions ({summary['n_mcmc_replicas']} replicas)", "",
-              "| data set | quantity | 68 % coverage | 95 % coverage | bias | bias / σ | pull std |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        f"## Headline distributions ({summary['n_mcmc_replicas']} replicas)",
+        "",
+        "| data set | quantity | 68 % coverage | 95 % coverage | bias | bias / σ | pull std |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, rows in summary["datasets"].items():
         for key in coverage.QUANTITIES:
             r = rows[key]
-            lines.append(f"| {name} | {key} | {r['coverage68']:.2f} ± {r['coverage68_sigma']:.2f} | {r['coverage95']:.2f} ± "
-                         f"{r['coverage95_sigma']:.2f} | {r['bias']:+.4f} | {r['bias_in_sigma']:+.2f} | {r['pull_std']:.2f} |")
+            lines.append(
+                f"| {name} | {key} | {r['coverage68']:.2f} ± {r['coverage68_sigma']:.2f} | {r['coverage95']:.2f} ± "
+                f"{r['coverage95_sigma']:.2f} | {r['bias']:+.4f} | {r['bias_in_sigma']:+.2f} | {r['pull_std']:.2f} |"
+            )
     for name, rows in summary["datasets"].items():
         p = rows["prob_duan_below_one"]
-        lines.append(f"\nData set {name}: mean stated P(Duan < 1) = {p['mean_stated']:.3f}; the truth is below one in "
-                     f"{p['truth_below_one']:.0%} of replicas (one truth: the PIT is the calibration check).")
+        lines.append(
+            f"\nData set {name}: mean stated P(Duan < 1) = {p['mean_stated']:.3f}; the truth is below one in "
+            f"{p['truth_below_one']:.0%} of replicas (one truth: the PIT is the calibration check)."
+        )
 q = summary["quantities"]
 pulls_std = np.array([r["pull_std"] for r in q.values()])
-lines += ["", f"## Every quantity with a σ ({summary['n_replicas']} replicas, {len(q)} quantities)", "",
-          f"Median pull width {np.median(pulls_std):.2f}; 95 % coverage more than 3 binomial σ from 0.95: "
-          + (", ".join(summary["flagged"]) if summary["flagged"] else "none") + ".", "",
-          "| quantity | 68 % coverage | 95 % coverage | bias / σ | pull std |", "|---|---|---|---|---|"]
+lines += [
+    "",
+    f"## Every quantity with a σ ({summary['n_replicas']} replicas, {len(q)} quantities)",
+    "",
+    f"Median pull width {np.median(pulls_std):.2f}; 95 % coverage more than 3 binomial σ from 0.95: "
+    + (", ".join(summary["flagged"]) if summary["flagged"] else "none")
+    + ".",
+    "",
+    "| quantity | 68 % coverage | 95 % coverage | bias / σ | pull std |",
+    "|---|---|---|---|---|",
+]
 for name, r in q.items():
-    lines.append(f"| {name} | {r['coverage68']:.2f} | {r['coverage95']:.2f} ± {r['coverage95_sigma']:.2f} | "
-                 f"{r['bias_in_sigma']:+.2f} | {r['pull_std']:.2f} |")
+    lines.append(
+        f"| {name} | {r['coverage68']:.2f} | {r['coverage95']:.2f} ± {r['coverage95_sigma']:.2f} | "
+        f"{r['bias_in_sigma']:+.2f} | {r['pull_std']:.2f} |"
+    )
 Path(output_md).write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 
@@ -137,6 +162,8 @@ twin.axhline(1.0, color="C3", lw=0.6, ls=":")
 twin.set_ylabel("pull std", color="C3")
 ax.legend(frameon=False, fontsize=6, loc="lower left")
 twin.legend(frameon=False, fontsize=6, loc="lower right")
-fig.suptitle(f"coverage study: N = {summary['n_replicas']} replicas ({summary['n_mcmc_replicas']} with MCMC)", fontsize=8)
+fig.suptitle(
+    f"coverage study: N = {summary['n_replicas']} replicas ({summary['n_mcmc_replicas']} with MCMC)", fontsize=8
+)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "figS7_coverage")

@@ -44,10 +44,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, design, jsonio
-from entangled_drums.config import defaults
-from entangled_drums.datasets import color, label
-from entangled_drums.figures import COLORS, duan_map_panel, save, use_style
-from entangled_drums.probes import PumpPrior
+from entangled_drums.data.datasets import color, label
+from entangled_drums.product.config import defaults
+from entangled_drums.product.figures import COLORS, duan_map_panel, save, use_style
+from entangled_drums.readout.probes import PumpPrior
 
 use_style()
 cfg = defaults()
@@ -67,8 +67,14 @@ G_minus = np.linspace(40e3, 450e3, 42)
 G_plus = np.linspace(10e3, 420e3, 42)
 coupling_map = design.duan_map(C, "G_minus", G_minus, "G_plus", G_plus)
 fig, ax = plt.subplots(figsize=(4.4, 3.4))
-duan_map_panel(fig, ax, G_minus / 1e3, G_plus / 1e3, coupling_map,
-               {name: (p.G_minus / 1e3, p.G_plus / 1e3) for name, p in state.items()})
+duan_map_panel(
+    fig,
+    ax,
+    G_minus / 1e3,
+    G_plus / 1e3,
+    coupling_map,
+    {name: (p.G_minus / 1e3, p.G_plus / 1e3) for name, p in state.items()},
+)
 ax.set_xlabel(r"$G_-/2\pi$ (kHz)")
 ax.set_ylabel(r"$G_+/2\pi$ (kHz)")
 ax.set_title(f"baths and detunings of {label(display, main)}", fontsize=8)
@@ -100,8 +106,14 @@ ax1.plot(ratios, best[:, 0] / 1e3, "o-", ms=3, color=color(display, main))
 ax1.axvline(C.g_ratio, color="0.5", ls=":", lw=0.8)
 ax1.set_ylabel(r"optimal $\Delta/2\pi$ (kHz)")
 ax2.plot(ratios, best[:, 1], "o-", ms=3, color=color(display, main), label="optimal Δ")
-ax2.plot(ratios, [design.duan_at(C, g_ratio=float(r), delta_plus=0.0, delta_minus=0.0) for r in ratios], "s--", ms=3,
-         color="0.5", label="Δ = 0")
+ax2.plot(
+    ratios,
+    [design.duan_at(C, g_ratio=float(r), delta_plus=0.0, delta_minus=0.0) for r in ratios],
+    "s--",
+    ms=3,
+    color="0.5",
+    label="Δ = 0",
+)
 ax2.axhline(1.0, color=COLORS["vacuum"], ls="--", lw=1)
 ax2.axvline(C.g_ratio, color="0.5", ls=":", lw=0.8)
 ax2.set_xlabel(r"$g_1/g_2$")
@@ -111,14 +123,28 @@ fig.suptitle("C's couplings and baths; dotted: the fitted g1/g2", fontsize=8)
 save(fig, Path(figure_dir) / "figD3_detuning_vs_g_ratio")
 
 entangled = np.isfinite(coupling_map) & (coupling_map < 1)
-jsonio.dump({
-    "state_C": C.as_dict(),
-    "couplings": {"G_minus": G_minus.tolist(), "G_plus": G_plus.tolist(), "duan": coupling_map.tolist(),
-                  "fraction_entangled": float(entangled.mean())},
-    "baths": {"n_c": n_c.tolist(), "n_m1": n_m.tolist(), "duan": bath_map.tolist()},
-    "g_ratio": {"g_ratio": ratios.tolist(), "optimal_Delta": best[:, 0].tolist(), "duan": best[:, 1].tolist(),
-                "compensated_range": [float(ratios[best[:, 1] < 1].min()), float(ratios[best[:, 1] < 1].max())]
-                if np.any(best[:, 1] < 1) else None},
-}, output_json)
-print(f"entangled where Duan < 1: {entangled.mean():.0%} of the (G-, G+) grid; with the optimal detuning, "
-      f"Duan < 1 for g1/g2 in {ratios[best[:, 1] < 1].min():.2f}-{ratios[best[:, 1] < 1].max():.2f}")
+jsonio.dump(
+    {
+        "state_C": C.as_dict(),
+        "couplings": {
+            "G_minus": G_minus.tolist(),
+            "G_plus": G_plus.tolist(),
+            "duan": coupling_map.tolist(),
+            "fraction_entangled": float(entangled.mean()),
+        },
+        "baths": {"n_c": n_c.tolist(), "n_m1": n_m.tolist(), "duan": bath_map.tolist()},
+        "g_ratio": {
+            "g_ratio": ratios.tolist(),
+            "optimal_Delta": best[:, 0].tolist(),
+            "duan": best[:, 1].tolist(),
+            "compensated_range": [float(ratios[best[:, 1] < 1].min()), float(ratios[best[:, 1] < 1].max())]
+            if np.any(best[:, 1] < 1)
+            else None,
+        },
+    },
+    output_json,
+)
+print(
+    f"entangled where Duan < 1: {entangled.mean():.0%} of the (G-, G+) grid; with the optimal detuning, "
+    f"Duan < 1 for g1/g2 in {ratios[best[:, 1] < 1].min():.2f}-{ratios[best[:, 1] < 1].max():.2f}"
+)

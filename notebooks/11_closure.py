@@ -44,19 +44,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import closure, jsonio
-from entangled_drums.figures import COLORS, save, use_style
+from entangled_drums.product.figures import COLORS, save, use_style
 
 use_style()
 truth = jsonio.load(truth_json)
-cal = {"cavity": jsonio.load(cavity_json), "thermal": jsonio.load(thermal_json), "sideband": jsonio.load(sideband_json), "probe": jsonio.load(probe_json)}
+cal = {
+    "cavity": jsonio.load(cavity_json),
+    "thermal": jsonio.load(thermal_json),
+    "sideband": jsonio.load(sideband_json),
+    "probe": jsonio.load(probe_json),
+}
 fits = jsonio.load(pump_fits_json)["datasets"]
 readouts = {name: (res, None) for name, res in jsonio.load(probes_json)["datasets"].items()}
-rows = closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth) + closure.probe_pulls(readouts, truth, fits)
+rows = (
+    closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth) + closure.probe_pulls(readouts, truth, fits)
+)
 stats = closure.summary(rows)
-jsonio.dump({"rows": [dict(zip(("name", "value", "sigma", "truth", "pull"), r)) for r in rows], "summary": stats},
-            output_json)
-print(f"{stats['n']} quantities: mean pull {stats['mean']:+.2f}, std {stats['std']:.2f}, "
-      f"{stats['beyond_2sigma']:.1%} beyond 2σ, largest |pull| {stats['max_abs']:.2f}")
+jsonio.dump(
+    {"rows": [dict(zip(("name", "value", "sigma", "truth", "pull"), r, strict=True)) for r in rows], "summary": stats},
+    output_json,
+)
+print(
+    f"{stats['n']} quantities: mean pull {stats['mean']:+.2f}, std {stats['std']:.2f}, "
+    f"{stats['beyond_2sigma']:.1%} beyond 2σ, largest |pull| {stats['max_abs']:.2f}"
+)
 
 # %% [markdown]
 # ## Fig. S6 — pulls of every inferred quantity
@@ -78,6 +89,8 @@ ax_h.hist(pulls, bins=np.linspace(-4, 4, 17), orientation="horizontal", density=
 y = np.linspace(-4, 4, 200)
 ax_h.plot(np.exp(-0.5 * y**2) / np.sqrt(2 * np.pi), y, color=COLORS["theory"])
 ax_h.set_xlabel("density")
-fig.suptitle(f"closure on the archived synthetic data: {stats['n']} quantities, pull std {stats['std']:.2f}", fontsize=8)
+fig.suptitle(
+    f"closure on the archived synthetic data: {stats['n']} quantities, pull std {stats['std']:.2f}", fontsize=8
+)
 fig.tight_layout()
 save(fig, Path(figure_dir) / "figS6_closure")

@@ -21,7 +21,7 @@
 # noise, the cavity's κ and κ_out, the drums' γ1 and γ2, the transfer of the calibrated pump
 # couplings to two-tone driving, the pump detunings, g1/g2, the probe phase's errors and wander, and
 # the drifts of the gain and of the pump powers since the calibrations. The method
-# (`entangled_drums.budget`): for a fit with Gaussian priors the posterior covariance splits exactly
+# (`entangled_drums.results.budget`): for a fit with Gaussian priors the posterior covariance splits exactly
 # into a data part and one part per prior source, S = S H S + Σ_k S P_k S; a result's share of
 # source k follows from its covariance with the parameters. ⟨P−²⟩ is split from the MCMC draws at
 # the verdict's quadrature angle; ⟨X+²⟩ from the probe readout's first-order propagation (step 07),
@@ -51,7 +51,7 @@ import numpy as np
 import yaml
 
 from entangled_drums import budget, jsonio, posterior, pumpfit
-from entangled_drums.figures import save, use_style
+from entangled_drums.product.figures import save, use_style
 
 use_style()
 pump_fits = jsonio.load(pump_fits_json)["datasets"]
@@ -63,23 +63,33 @@ for name in datasets:
     post = posterior.read(Path(mcmc_dir) / f"{name}_posterior.nc").posterior
     params = np.column_stack([post[n].values.ravel() for n in pumpfit.NAMES])
     phi = np.radians(headline[name]["duan_phi_deg"])
-    pminus_phi = (post["Pminus_a"].values + post["Pminus_b"].values * np.cos(2 * phi)
-                  + post["Pminus_c"].values * np.sin(2 * phi)).ravel()
+    pminus_phi = (
+        post["Pminus_a"].values + post["Pminus_b"].values * np.cos(2 * phi) + post["Pminus_c"].values * np.sin(2 * phi)
+    ).ravel()
     parts = {k: (tuple(v["names"]), v["covariance"]) for k, v in pump_fits[name]["prior_parts"].items()}
     duan = headline[name]["duan"]
     target = paper.get(f"headline_{name}", {}).get("Pminus_mcmc", {}).get("error")
-    budgets[name] = budget.dataset_budget(params, pminus_phi, parts, pumpfit.NAMES, readout[name]["budget"],
-                                          (duan["value"], duan["sigma"] ** 2), target)
+    budgets[name] = budget.dataset_budget(
+        params, pminus_phi, parts, pumpfit.NAMES, readout[name]["budget"], (duan["value"], duan["sigma"] ** 2), target
+    )
     for key in ("Xplus", "Pminus", "duan"):
         b = budgets[name][key]
-        print(f"{name} {key}: sum of the shares {np.sqrt(b['linear_total']):.4f} vs draws {np.sqrt(b['draws_variance']):.4f} "
-              f"(variance ratio {b['ratio_linear_to_draws']:.3f})")
-record = {"method": "variance decomposition by independent source (entangled_drums.budget; docs/analysis.md)",
-          "units": "variance shares (square roots in the Markdown table)", "datasets": budgets}
+        print(
+            f"{name} {key}: sum of the shares {np.sqrt(b['linear_total']):.4f} "
+            f"vs draws {np.sqrt(b['draws_variance']):.4f} "
+            f"(variance ratio {b['ratio_linear_to_draws']:.3f})"
+        )
+record = {
+    "method": "variance decomposition by independent source (entangled_drums.results.budget; docs/analysis.md)",
+    "units": "variance shares (square roots in the Markdown table)",
+    "datasets": budgets,
+}
 jsonio.dump(record, f"{output_stem}.json")
 text = budget.markdown(budgets)
-Path(f"{output_stem}.md").write_text("# Error budget\n\n" + record["method"] + ". Each cell: the standard deviation a "
-                                     "source alone gives (square root of its variance share).\n\n" + text)
+Path(f"{output_stem}.md").write_text(
+    "# Error budget\n\n" + record["method"] + ". Each cell: the standard deviation a "
+    "source alone gives (square root of its variance share).\n\n" + text
+)
 print(text)
 
 # %% [markdown]
@@ -90,9 +100,10 @@ print(text)
 # %%
 fig, axes = plt.subplots(1, len(datasets), figsize=(3.7 * len(datasets), 3.6), sharey=True, squeeze=False)
 y = np.arange(len(budget.ORDER))
-for ax, name in zip(axes[0], datasets):
-    for k, (key, label) in enumerate((("Xplus", r"$\langle X_+^2\rangle$"), ("Pminus", r"$\langle P_-^2\rangle$"),
-                                      ("duan", "Duan"))):
+for ax, name in zip(axes[0], datasets, strict=True):
+    for k, (key, label) in enumerate(
+        (("Xplus", r"$\langle X_+^2\rangle$"), ("Pminus", r"$\langle P_-^2\rangle$"), ("duan", "Duan"))
+    ):
         b = budgets[name][key]
         v = [np.sqrt(max(b["shares"].get(s, 0.0), 0.0)) for s in budget.ORDER]
         ax.barh(y + 0.27 * (k - 1), v, height=0.27, label=label)

@@ -18,7 +18,9 @@ def tracked_files(root=ROOT):
     """Files git would ship: tracked plus untracked-but-not-ignored (as a fresh clone sees them)."""
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root, check=True, capture_output=True,
+        cwd=root,
+        check=True,
+        capture_output=True,
     ).stdout.decode()
     return [p for p in out.split("\0") if p and (root / p).is_file()]
 
@@ -37,8 +39,12 @@ def snakemake(workdir, *args, check=True, timeout=900):
     env = dict(os.environ, MPLBACKEND="Agg")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
-        timeout=timeout, env=env,
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -65,7 +71,7 @@ TRUTH_FILES = ("config/simulation.yaml", "data/simulation_truth.json")
 
 
 def users_own_script(raw_dir, src):
-    """What an experimenter's converter writes for ``entangled_drums.ingest``: per series a folder
+    """What an experimenter's converter writes for ``entangled_drums.data.ingest``: per series a folder
     with series.yaml and one CSV per trace (frequency, psd in W/Hz), here from the archive's
     NetCDF files (written independently of ``ingest.export``)."""
     import csv
@@ -85,11 +91,21 @@ def users_own_script(raw_dir, src):
                     with open(folder / name, "w", newline="") as fh:
                         writer = csv.writer(fh)
                         writer.writerow(["frequency", "s_real", "s_imag"])
-                        writer.writerows((repr(float(f)), repr(float(a)), repr(float(b))) for f, a, b in
-                                         zip(ds["frequency"].values[i], ds["s_real"].values[i], ds["s_imag"].values[i]))
-                    traces.append({"file": name, "port": str(ds["port"].values[i]), "label": str(ds["label"].values[i]),
-                                   "if_bandwidth": float(ds["if_bandwidth"].values[i]),
-                                   "fridge_temperature": float(ds["fridge_temperature"].values[i])})
+                        writer.writerows(
+                            (repr(float(f)), repr(float(a)), repr(float(b)))
+                            for f, a, b in zip(
+                                ds["frequency"].values[i], ds["s_real"].values[i], ds["s_imag"].values[i], strict=True
+                            )
+                        )
+                    traces.append(
+                        {
+                            "file": name,
+                            "port": str(ds["port"].values[i]),
+                            "label": str(ds["label"].values[i]),
+                            "if_bandwidth": float(ds["if_bandwidth"].values[i]),
+                            "fridge_temperature": float(ds["fridge_temperature"].values[i]),
+                        }
+                    )
                 (folder / "series.yaml").write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
                 continue
             for i in range(ds.sizes["trace"]):
@@ -97,17 +113,25 @@ def users_own_script(raw_dir, src):
                 with open(folder / name, "w", newline="") as fh:
                     writer = csv.writer(fh)
                     writer.writerow(["frequency", "psd"])
-                    writer.writerows((repr(float(f)), repr(float(p)))
-                                     for f, p in zip(ds["frequency"].values[i], ds["psd"].values[i]))
+                    writer.writerows(
+                        (repr(float(f)), repr(float(p)))
+                        for f, p in zip(ds["frequency"].values[i], ds["psd"].values[i], strict=True)
+                    )
                 on = [k for k in range(ds.sizes["tone"]) if ds["tone_power"].values[i, k] > -199]
                 tone = [str(t) for t in ds["tone"].values]
-                traces.append({"file": name, "label": str(ds["label"].values[i]), "rbw": float(ds["rbw"].values[i]),
-                               "n_averages": int(ds["n_averages"].values[i]),
-                               "fridge_temperature": float(ds["fridge_temperature"].values[i]),
-                               "duration": float(ds["duration"].values[i]),
-                               "probe_phase_setpoint": float(ds["probe_phase_setpoint"].values[i]),
-                               "tone_frequency": {tone[k]: float(ds["tone_frequency"].values[i, k]) for k in on},
-                               "tone_power": {tone[k]: float(ds["tone_power"].values[i, k]) for k in on}})
+                traces.append(
+                    {
+                        "file": name,
+                        "label": str(ds["label"].values[i]),
+                        "rbw": float(ds["rbw"].values[i]),
+                        "n_averages": int(ds["n_averages"].values[i]),
+                        "fridge_temperature": float(ds["fridge_temperature"].values[i]),
+                        "duration": float(ds["duration"].values[i]),
+                        "probe_phase_setpoint": float(ds["probe_phase_setpoint"].values[i]),
+                        "tone_frequency": {tone[k]: float(ds["tone_frequency"].values[i, k]) for k in on},
+                        "tone_power": {tone[k]: float(ds["tone_power"].values[i, k]) for k in on},
+                    }
+                )
             (folder / "series.yaml").write_text(yaml.safe_dump(dict(attrs, traces=traces), sort_keys=False))
 
 
@@ -158,7 +182,7 @@ def private_copy(shared, dest):
 
 def _build_workflow_run(repo):
     """A fresh copy of the repository *without the simulator's truth*, its raw data sent in the way a user's
-    own measurements come (:func:`users_own_script`, then ``python -m entangled_drums.ingest``), and the
+    own measurements come (:func:`users_own_script`, then ``python -m entangled_drums.data.ingest``), and the
     quick workflow run in it."""
     copy_repository(repo)
     for rel in TRUTH_FILES:
@@ -167,8 +191,11 @@ def _build_workflow_run(repo):
     shutil.rmtree(csv_dir, ignore_errors=True)
     users_own_script(repo / "data" / "raw", csv_dir)
     shutil.rmtree(repo / "data" / "raw")
-    subprocess.run([sys.executable, "-m", "entangled_drums.ingest", str(csv_dir), "--out", str(repo / "data" / "raw")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "entangled_drums.data.ingest", str(csv_dir), "--out", str(repo / "data" / "raw")],
+        check=True,
+        capture_output=True,
+    )
     proc = snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml")
     (repo.parent / "workflow_run.log").write_text(proc.stdout + proc.stderr)
 
@@ -182,7 +209,7 @@ def workflow_run(tmp_path_factory):
     Running the analysis there proves it never needs (reads) the truth. Its ``data/raw`` is the archive
     sent the way a user's own measurements come in: exported as analyser CSV files with ``series.yaml``
     by a script of the user's (:func:`users_own_script`), then converted by ``python -m
-    entangled_drums.ingest``. The values are the archive's bit for bit, so every comparison with the
+    entangled_drums.data.ingest``. The values are the archive's bit for bit, so every comparison with the
     archive's truth holds; the shared run thus also shows the CSV way in working through to the headline.
     """
     repo = build_once(tmp_path_factory, "workflow_run", _build_workflow_run)

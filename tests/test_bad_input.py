@@ -38,15 +38,27 @@ def _nan_psd(ds):
 
 
 @pytest.mark.workflow
-@pytest.mark.parametrize("case,name,mutate,message", [
-    ("NaN in a PSD", "thermal_cal_drum1.nc", _nan_psd, "non-finite"),
-    ("wrong units", "thermal_cal_drum2.nc", lambda ds: ds.assign(psd=ds["psd"].assign_attrs(units="dBm")), "units"),
-])
+@pytest.mark.parametrize(
+    "case,name,mutate,message",
+    [
+        ("NaN in a PSD", "thermal_cal_drum1.nc", _nan_psd, "non-finite"),
+        ("wrong units", "thermal_cal_drum2.nc", lambda ds: ds.assign(psd=ds["psd"].assign_attrs(units="dBm")), "units"),
+    ],
+)
 def test_bad_raw_file_stops_the_step_and_leaves_nothing(code_copy, tmp_path, case, name, mutate, message):
     raw = _broken_raw(tmp_path, name, mutate)
     out = tmp_path / "out"
-    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
-                     "thermal_calibration", check=False)
+    proc = snakemake(
+        code_copy,
+        "--cores",
+        "1",
+        "--config",
+        f"raw_dir={raw}",
+        f"results_dir={out}",
+        "--",
+        "thermal_calibration",
+        check=False,
+    )
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in (out / "logs").glob("*.log"))
     assert proc.returncode != 0, case
     assert name in text and message in text, (case, text[-3000:])
@@ -65,8 +77,17 @@ def test_checksum_mismatch_stops_the_workflow(code_copy, tmp_path):
         fh.seek(4000)
         fh.write(bytes([byte[0] ^ 0xFF]))
     out = tmp_path / "out"
-    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={raw}", f"results_dir={out}", "--",
-                     "thermal_calibration", check=False)
+    proc = snakemake(
+        code_copy,
+        "--cores",
+        "1",
+        "--config",
+        f"raw_dir={raw}",
+        f"results_dir={out}",
+        "--",
+        "thermal_calibration",
+        check=False,
+    )
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in (out / "logs").glob("*.log"))
     assert proc.returncode != 0 and "thermal_cal_drum1.nc" in text and "checksum" in text.lower()
     assert not (out / "calibration" / "thermal.json").exists()
@@ -79,11 +100,16 @@ def test_a_failing_fit_names_itself():
 
 def test_an_unconstrained_fit_names_itself():
     with pytest.raises(fitting.FitError, match="sideband fit: singular covariance|sideband fit: covariance"):
-        fitting.fit(lambda x: np.array([x[0] + x[1] - 1.0, 2 * (x[0] + x[1]) - 2.0]), np.array([0.3, 0.2]), ["a", "b"],
-                    label="sideband fit")
+        fitting.fit(
+            lambda x: np.array([x[0] + x[1] - 1.0, 2 * (x[0] + x[1]) - 2.0]),
+            np.array([0.3, 0.2]),
+            ["a", "b"],
+            label="sideband fit",
+        )
 
 
 # --- config validation, property based ----------------------------------------------------------
+
 
 def _validate(config):
     from snakemake.utils import validate

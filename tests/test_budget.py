@@ -1,4 +1,4 @@
-"""The error budget's decomposition (entangled_drums.budget) on a linear-Gaussian model, where it is exact."""
+"""The error budget's decomposition (entangled_drums.results.budget) on a linear-Gaussian model, where it is exact."""
 
 import numpy as np
 import pytest
@@ -10,9 +10,11 @@ def _linear_model(rng):
     """y = A theta + noise; priors on theta[2:] from two sources (one of them a block), theta[:2] flat."""
     A = rng.normal(size=(40, 5))
     noise = 0.3
-    parts = {"calibration a": (("t2", "t3"), np.array([[0.04, 0.01], [0.01, 0.09]])),
-             "drift a": (("t2", "t3"), np.diag([0.02, 0.0])),
-             "calibration b": (("t4",), np.array([[0.25]]))}
+    parts = {
+        "calibration a": (("t2", "t3"), np.array([[0.04, 0.01], [0.01, 0.09]])),
+        "drift a": (("t2", "t3"), np.diag([0.02, 0.0])),
+        "calibration b": (("t4",), np.array([[0.25]])),
+    }
     names = ["t0", "t1", "t2", "t3", "t4"]
     P = np.zeros((5, 5))
     P[2:4, 2:4] = np.linalg.inv(parts["calibration a"][1] + parts["drift a"][1])
@@ -48,6 +50,7 @@ def test_shares_are_the_variance_each_source_alone_gives():
             m = mu.copy()
             m[idx] += L @ rng.normal(size=len(idx))
             return A @ theta, m
+
         scatter[source] = draw
     for source, draw in scatter.items():
         values = np.array([mean_of(*draw()) for _ in range(n)])

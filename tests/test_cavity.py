@@ -1,4 +1,5 @@
-"""The cavity calibration (entangled_drums.cavity): closure on the archive and on fresh sweeps, bad sweeps."""
+"""The cavity calibration (entangled_drums.calibration.cavity): closure on the archive and on fresh
+sweeps, bad sweeps."""
 
 import json
 
@@ -7,8 +8,8 @@ import pytest
 
 from conftest import ROOT
 from entangled_drums import calibration, cavity, rawdata, simulate
-from entangled_drums.config import defaults
-from entangled_drums.fitting import FitError
+from entangled_drums.product.config import defaults
+from entangled_drums.stats.fitting import FitError
 
 RAW = ROOT / "data" / "raw"
 KEYS = ("f_c", "kappa", "kappa_in", "kappa_out", "kappa_I")

@@ -9,7 +9,7 @@ Two kinds of check, both able to fail:
   so demanding that none does would only reward lucky seeds. The distribution test is the
   meaningful statement about the error bars.
 
-The analysis is run through :mod:`entangled_drums.chain`, the same functions as steps 02-05.
+The analysis is run through :mod:`entangled_drums.studies.chain`, the same functions as steps 02-05.
 """
 
 import json
@@ -20,15 +20,29 @@ import yaml
 
 from conftest import ROOT
 from entangled_drums import chain, closure
-from entangled_drums.datasets import pump_series
-from entangled_drums.simulate import simulate
+from entangled_drums.data.datasets import pump_series
+from entangled_drums.lab.simulate import simulate
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 DEVICE, FITS, READOUT = CONFIG["device"], CONFIG["fits"], CONFIG["readout"]
 #: The calibration constants and the quantities the paper's claims rest on.
 HEADLINE = {"n1_base", "n2_base", "gain_dB", "n_add", "K1", "K2", "g_ratio", "probe_area_per_variance_per_mW"} | {
-    f"{d}.{q}" for d in "CD" for q in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan", "Xplus_BAE", "phi_opt_deg",
-                                       "probe_imbalance", "probe_correction", "duan_probe_lsq")}
+    f"{d}.{q}"
+    for d in "CD"
+    for q in (
+        "n_c",
+        "n_m1",
+        "n_m2",
+        "Xplus",
+        "Pminus",
+        "duan",
+        "Xplus_BAE",
+        "phi_opt_deg",
+        "probe_imbalance",
+        "probe_correction",
+        "duan_probe_lsq",
+    )
+}
 #: Seeds of the fresh replicas (fixed: the suite is deterministic; no MCMC, so no chain's path enters).
 #: Two: the coverage study (docs/coverage) is the statistical statement over many replicas.
 SEEDS = (11, 12)
@@ -37,10 +51,21 @@ SEEDS = (11, 12)
 def analyse(raw_dir, truth):
     cal = chain.calibrate(raw_dir, DEVICE, FITS)
     fits = chain.fit_pumps(raw_dir, cal["device"], FITS, cal["sideband"], pump_series(CONFIG))
-    readouts = chain.read_out(raw_dir, cal["device"], cal["sideband"], cal["probe"], fits, READOUT, READOUT["datasets"],
-                              FITS["drift"]["gain_dB"])
-    return (closure.calibration_pulls(cal, truth) + closure.pump_pulls(fits, truth)
-            + closure.probe_pulls(readouts, truth, fits))
+    readouts = chain.read_out(
+        raw_dir,
+        cal["device"],
+        cal["sideband"],
+        cal["probe"],
+        fits,
+        READOUT,
+        READOUT["datasets"],
+        FITS["drift"]["gain_dB"],
+    )
+    return (
+        closure.calibration_pulls(cal, truth)
+        + closure.pump_pulls(fits, truth)
+        + closure.probe_pulls(readouts, truth, fits)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +84,11 @@ def replicas(tmp_path_factory):
 
 
 def _failures(rows, names=None, bound=2.0):
-    return [f"{n}: {v:.6g} ± {s:.3g} vs true {t:.6g} (pull {p:+.2f})" for n, v, s, t, p in rows
-            if (names is None or n in names) and abs(p) > bound]
+    return [
+        f"{n}: {v:.6g} ± {s:.3g} vs true {t:.6g} (pull {p:+.2f})"
+        for n, v, s, t, p in rows
+        if (names is None or n in names) and abs(p) > bound
+    ]
 
 
 PROBE_KEYS = ("Xplus_BAE", "phi_opt_deg", "probe_imbalance", "probe_correction", "duan_probe_lsq")
@@ -100,7 +128,9 @@ def test_b1_linearised_errors_at_the_stability_edge(archived):
     coverage study, `snakemake coverage`). Kept as a check that nothing is worse than that.
     """
     rows = [r for r in archived if r[0].startswith("B1.")]
-    assert not _failures(rows, {r[0] for r in rows if r[0].split(".")[1] in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan")})
+    assert not _failures(
+        rows, {r[0] for r in rows if r[0].split(".")[1] in ("n_c", "n_m1", "n_m2", "Xplus", "Pminus", "duan")}
+    )
     assert not _failures(rows, bound=3.5)
 
 

@@ -19,11 +19,25 @@ def _fake(n, scale, seed=1):
     rng = np.random.default_rng(seed)
     truth = {"Xplus": 0.44, "Pminus": 0.42, "duan": 0.86}
     truths = [{"datasets": {"C": truth}, "quantities": {"gain_dB": 66.0, "C.n_c": 0.5}} for _ in range(n)]
-    estimates = [{"runtime_s": 1.0, "mcmc": True, "datasets": {"C": {
-        "Xplus_BAE": _estimate(rng, 0.44, 0.01, scale), "Pminus_mcmc": _estimate(rng, 0.42, 0.01, scale),
-        "duan": _estimate(rng, 0.86, 0.02, scale), "prob_duan_below_one": 1.0}},
-        "quantities": {"gain_dB": [66.0 + 0.05 * rng.standard_normal(), 0.05 * scale],
-                       "C.n_c": [0.5 + 0.01 * rng.standard_normal(), 0.01 * scale]}} for _ in range(n)]
+    estimates = [
+        {
+            "runtime_s": 1.0,
+            "mcmc": True,
+            "datasets": {
+                "C": {
+                    "Xplus_BAE": _estimate(rng, 0.44, 0.01, scale),
+                    "Pminus_mcmc": _estimate(rng, 0.42, 0.01, scale),
+                    "duan": _estimate(rng, 0.86, 0.02, scale),
+                    "prob_duan_below_one": 1.0,
+                }
+            },
+            "quantities": {
+                "gain_dB": [66.0 + 0.05 * rng.standard_normal(), 0.05 * scale],
+                "C.n_c": [0.5 + 0.01 * rng.standard_normal(), 0.01 * scale],
+            },
+        }
+        for _ in range(n)
+    ]
     return estimates, truths
 
 
@@ -55,7 +69,9 @@ def test_snakemake_coverage_quick(run_copy):
     repo = run_copy
     for rel in TRUTH_FILES:  # a simulation study needs the truth
         shutil.copy2(ROOT / rel, repo / rel)
-    proc = snakemake(repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800)
+    proc = snakemake(
+        repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800
+    )
     assert "rule pump_fits" not in proc.stdout + proc.stderr  # the finished steps were reused
     pulls = json.loads((repo / "results" / "closure" / "pulls.json").read_text())["summary"]
     assert pulls["n"] >= 100 and abs(pulls["mean"]) < 0.4 and 0.7 < pulls["std"] < 1.3 and pulls["max_abs"] < 3.5

@@ -18,8 +18,17 @@ from conftest import private_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 
-COMPARED = ["headline.json", "headline.md", "headline.tex", "mcmc/C.json", "mcmc/D.json", "readout/probes.json",
-            "fits/pump_fits.json", "calibration/sideband.json", "calibration/probe.json"]
+COMPARED = [
+    "headline.json",
+    "headline.md",
+    "headline.tex",
+    "mcmc/C.json",
+    "mcmc/D.json",
+    "readout/probes.json",
+    "fits/pump_fits.json",
+    "calibration/sideband.json",
+    "calibration/probe.json",
+]
 
 
 def _without_time(path):
@@ -36,11 +45,27 @@ def test_killed_during_mcmc_then_rerun_gives_identical_results(workflow_run, tmp
     shutil.rmtree(results / "readout")
     for path in results.glob("headline.*"):
         path.unlink()
-    env = dict(os.environ, MPLBACKEND="Agg", PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/quick.yaml",
-                             "--", "results/headline.json"],
-                            cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    env = dict(
+        os.environ, MPLBACKEND="Agg", PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--cores",
+            "2",
+            "--configfile",
+            "config/quick.yaml",
+            "--",
+            "results/headline.json",
+        ],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     checkpoint = results / "mcmc" / "chains"
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None and not list(checkpoint.glob("*.h5")):

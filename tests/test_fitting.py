@@ -12,14 +12,21 @@ def test_a_correlated_prior_block_is_the_posterior_when_the_data_say_nothing():
     np.testing.assert_allclose(result.x, mean, atol=1e-6)
     np.testing.assert_allclose(result.cov, cov, rtol=1e-6)
     # the same variances as independent priors lose the correlation
-    loose = fitting.fit(lambda x: np.zeros(3), [65.0, 20.0], ["gain_dB", "n_add"],
-                        {"gain_dB": (66.0, np.sqrt(0.005)), "n_add": (19.0, 0.3)})
+    loose = fitting.fit(
+        lambda x: np.zeros(3),
+        [65.0, 20.0],
+        ["gain_dB", "n_add"],
+        {"gain_dB": (66.0, np.sqrt(0.005)), "n_add": (19.0, 0.3)},
+    )
     assert abs(loose.cov[0, 1]) < 1e-9
 
 
 def test_a_correlated_prior_constrains_a_combination_the_data_measure():
     """Data fix x0 + x1 = 3; the prior's anticorrelation decides how much each may move."""
-    data = lambda x: np.array([(x[0] + x[1] - 3.0) / 1e-3])
+
+    def data(x):
+        return np.array([(x[0] + x[1] - 3.0) / 1e-3])
+
     cov = np.array([[1.0, -0.9], [-0.9, 1.0]])
     result = fitting.fit(data, [0.0, 0.0], ["a", "b"], {("a", "b"): ([1.0, 1.0], cov)})
     # a + b and a - b are independent under this prior, so a - b keeps its prior variance 2 (1 + 0.9)
@@ -54,7 +61,9 @@ def test_generalised_least_squares():
 def test_probe_whitener_undoes_the_shared_background():
     rng = np.random.default_rng(5)
     n_bins, n_traces = 40, 12
-    traces = [{"sigma_probe": 1 + rng.random(n_bins), "sigma_background": 0.5 + rng.random(n_bins)} for _ in range(n_traces)]
+    traces = [
+        {"sigma_probe": 1 + rng.random(n_bins), "sigma_background": 0.5 + rng.random(n_bins)} for _ in range(n_traces)
+    ]
     sb = traces[0]["sigma_background"]
     for t in traces[1:]:
         t["sigma_background"] = sb
@@ -80,9 +89,16 @@ def test_the_minimum_does_not_depend_on_the_start_or_on_a_parameters_size(centre
         model = x[3] + x[0] * (abs(x[2]) / (2 * np.pi)) / ((f - x[1]) ** 2 + (x[2] / 2) ** 2)
         return (data - model) * np.sqrt(n_avg) / model
 
-    results = [fitting.fit(residuals, [300.0 * w / 115.0, centre + c0, w, 1.0], ["area", "centre", "width", "floor"],
-                           x_scale=[30.0, 10.0, 20.0, 1e-3], label="lorentzian")
-               for w, c0 in ((150.0, 0.0), (115.0, 20.0), (60.0, -30.0), (300.0, 5.0))]
+    results = [
+        fitting.fit(
+            residuals,
+            [300.0 * w / 115.0, centre + c0, w, 1.0],
+            ["area", "centre", "width", "floor"],
+            x_scale=[30.0, 10.0, 20.0, 1e-3],
+            label="lorentzian",
+        )
+        for w, c0 in ((150.0, 0.0), (115.0, 20.0), (60.0, -30.0), (300.0, 5.0))
+    ]
     chi2 = [r.chi2 for r in results]
     assert max(chi2) - min(chi2) < 1e-4, chi2
     areas = np.array([r.value("area") for r in results])

@@ -1,4 +1,4 @@
-"""Spectrum-analyser CSV + YAML in, schema NetCDF out (entangled_drums.ingest)."""
+"""Spectrum-analyser CSV + YAML in, schema NetCDF out (entangled_drums.data.ingest)."""
 
 import shutil
 
@@ -9,8 +9,18 @@ from conftest import ROOT
 from entangled_drums import ingest, rawdata
 
 RAW = ROOT / "data" / "raw"
-VARIABLES = ("frequency", "psd", "rbw", "n_averages", "fridge_temperature", "duration", "tone_frequency",
-             "tone_power", "probe_phase_setpoint", "label")
+VARIABLES = (
+    "frequency",
+    "psd",
+    "rbw",
+    "n_averages",
+    "fridge_temperature",
+    "duration",
+    "tone_frequency",
+    "tone_power",
+    "probe_phase_setpoint",
+    "label",
+)
 SWEEP_VARIABLES = ("frequency", "s_real", "s_imag", "port", "if_bandwidth", "fridge_temperature", "label")
 
 
@@ -31,7 +41,7 @@ def test_every_archived_file_survives_csv_and_back(tmp_path, column):
     for path in files:
         new, old = rawdata.load(path), rawdata.load(RAW / path.name)
         assert new.attrs == old.attrs, path.name
-        for var in (SWEEP_VARIABLES if old.attrs["role"] == rawdata.SWEEP_ROLE else VARIABLES):
+        for var in SWEEP_VARIABLES if old.attrs["role"] == rawdata.SWEEP_ROLE else VARIABLES:
             a, b = new[var].values, old[var].values
             if column == "power_dBm" and var == "psd":
                 np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, err_msg=path.name)
@@ -63,16 +73,22 @@ def _break(src, how):
         (folder / "series.yaml").write_text(meta)
 
 
-@pytest.mark.parametrize("how, message", [
-    ("missing column", r"pump_C/trace000.csv: no column 'psd' \(W/Hz\) or 'power_dBm'"),
-    ("text in a number", r"pump_C/trace000.csv: row 6, column 'psd': 'abc' is not a number"),
-    ("frequency not increasing", r"pump_C/trace000.csv: row 8, column 'frequency': .* not above the previous row"),
-    ("listed without its file", r"pump_C/series.yaml: traces\[0\] lists 'trace000.csv', which is not in"),
-    ("file without its entry", r"pump_C: CSV files without an entry in series.yaml: extra.csv"),
-    ("averaging not stated", r"pump_C/series.yaml: missing global attributes \['averaging'\] \(averaging: 'power' if"),
-    ("log-averaged", r"pump_C: averaging is 'log_power'"),
-    ("bins closer than the RBW", r"pump_C: trace 0 has bins 500 Hz apart, closer than its RBW 1000 Hz"),
-])
+@pytest.mark.parametrize(
+    "how, message",
+    [
+        ("missing column", r"pump_C/trace000.csv: no column 'psd' \(W/Hz\) or 'power_dBm'"),
+        ("text in a number", r"pump_C/trace000.csv: row 6, column 'psd': 'abc' is not a number"),
+        ("frequency not increasing", r"pump_C/trace000.csv: row 8, column 'frequency': .* not above the previous row"),
+        ("listed without its file", r"pump_C/series.yaml: traces\[0\] lists 'trace000.csv', which is not in"),
+        ("file without its entry", r"pump_C: CSV files without an entry in series.yaml: extra.csv"),
+        (
+            "averaging not stated",
+            r"pump_C/series.yaml: missing global attributes \['averaging'\] \(averaging: 'power' if",
+        ),
+        ("log-averaged", r"pump_C: averaging is 'log_power'"),
+        ("bins closer than the RBW", r"pump_C: trace 0 has bins 500 Hz apart, closer than its RBW 1000 Hz"),
+    ],
+)
 def test_bad_csv_input_is_rejected_and_nothing_is_written(tmp_path, capsys, how, message):
     src = _exported(tmp_path, "psd", ["pump_C.nc", "pump_D.nc"])
     _break(src, how)

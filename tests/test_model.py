@@ -3,15 +3,22 @@
 import numpy as np
 import pytest
 import scipy.integrate
-import scipy.optimize
 import scipy.linalg
+import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entangled_drums import Params, UnstableSystemError, collective_variances, duan, optimal_phase, steady_state
-from entangled_drums import _kernels, linear
-from entangled_drums.model import drift_matrix, linear_system, quadrature_index
-from entangled_drums.spectra import (
+from entangled_drums import (
+    Params,
+    UnstableSystemError,
+    collective_variances,
+    duan,
+    optimal_phase,
+    steady_state,
+)
+from entangled_drums.physics import _kernels, linear
+from entangled_drums.physics.model import drift_matrix, linear_system, quadrature_index
+from entangled_drums.physics.spectra import (
     mode_vector,
     output_spectrum,
     probe_spectrum,
@@ -19,7 +26,7 @@ from entangled_drums.spectra import (
     quadrature_spectrum,
     reference_output_spectrum,
 )
-from entangled_drums.units import VACUUM_VARIANCE, to_internal
+from entangled_drums.physics.units import VACUUM_VARIANCE, to_internal
 
 C = Params()
 C_PROBES = C.replace(probe_g_minus=40e3 * 1.055, probe_g_plus=40e3, probe_phase=np.deg2rad(4.0))
@@ -102,8 +109,14 @@ def test_thermal_and_vacuum_limits(n_c, n_m1, n_m2):
 def test_ideal_bogoliubov_limit(g_minus_khz, ratio, n_m):
     """g1 = g2, pumps on the sidebands, cold cavity, gamma -> 0: the beta modes reach vacuum."""
     params = C.replace(
-        G_minus=g_minus_khz * 1e3, G_plus=ratio * g_minus_khz * 1e3, g_ratio=1.0, n_c=0.0,
-        n_m1=n_m, n_m2=n_m, gamma1=1e-7, gamma2=1e-7,
+        G_minus=g_minus_khz * 1e3,
+        G_plus=ratio * g_minus_khz * 1e3,
+        g_ratio=1.0,
+        n_c=0.0,
+        n_m1=n_m,
+        n_m2=n_m,
+        gamma1=1e-7,
+        gamma2=1e-7,
     )
     r = np.arctanh(ratio)
     x, p = collective_variances(params, 0.0)
@@ -145,7 +158,15 @@ def test_ideal_bae_probe_sees_only_x_plus_phi():
 def test_ground_state_probe_area_is_zero_point():
     """A cold, ideal BAE probe of drums in their ground state measures 1/2 (the vacuum)."""
     cold = C.replace(
-        G_minus=0.0, G_plus=0.0, g_ratio=1.0, n_c=0, n_m1=0, n_m2=0, gamma2=C.gamma1, probe_g_minus=2e3, probe_g_plus=2e3
+        G_minus=0.0,
+        G_plus=0.0,
+        g_ratio=1.0,
+        n_c=0,
+        n_m1=0,
+        n_m2=0,
+        gamma2=C.gamma1,
+        probe_g_minus=2e3,
+        probe_g_plus=2e3,
     )
     system = linear_system(cold)
     area = system.output_lorentzians(mode_vector(cold, "d")).integral() * to_internal(cold.kappa_out)
@@ -173,15 +194,29 @@ def test_stability_window_sign_of_delta():
 
 @settings(deadline=None, max_examples=40)
 @given(
-    g_minus=st.floats(20e3, 400e3), ratio=st.floats(0.0, 0.85), rho=st.floats(0.8, 1.2),
-    delta=st.floats(-3e3, 3e3), dbar=st.floats(-20e3, 20e3), probes=st.booleans(), phi=st.floats(-3.2, 3.2),
-    n_c=st.floats(0, 5), n_m=st.floats(0, 300),
+    g_minus=st.floats(20e3, 400e3),
+    ratio=st.floats(0.0, 0.85),
+    rho=st.floats(0.8, 1.2),
+    delta=st.floats(-3e3, 3e3),
+    dbar=st.floats(-20e3, 20e3),
+    probes=st.booleans(),
+    phi=st.floats(-3.2, 3.2),
+    n_c=st.floats(0, 5),
+    n_m=st.floats(0, 300),
 )
 def test_fast_spectra_match_full_inverse_reference(g_minus, ratio, rho, delta, dbar, probes, phi, n_c, n_m):
     params = C.replace(
-        G_minus=g_minus, G_plus=ratio * g_minus, g_ratio=rho, delta_plus=dbar + delta, delta_minus=dbar - delta,
-        n_c=n_c, n_m1=n_m, n_m2=0.7 * n_m,
-        probe_g_minus=40e3 if probes else 0.0, probe_g_plus=38e3 if probes else 0.0, probe_phase=phi,
+        G_minus=g_minus,
+        G_plus=ratio * g_minus,
+        g_ratio=rho,
+        delta_plus=dbar + delta,
+        delta_minus=dbar - delta,
+        n_c=n_c,
+        n_m1=n_m,
+        n_m2=0.7 * n_m,
+        probe_g_minus=40e3 if probes else 0.0,
+        probe_g_plus=38e3 if probes else 0.0,
+        probe_phase=phi,
     )
     try:
         system = linear_system(params)
@@ -220,7 +255,9 @@ def test_collective_variances_vectorised_and_optimal_phase():
     d = duan(C, phi)
     np.testing.assert_allclose(d, x + p)
     best_phi, best = optimal_phase(C)
-    numeric = scipy.optimize.minimize_scalar(lambda t: duan(C, t), bounds=(-0.5, 0.5), method="bounded", options={"xatol": 1e-10})
+    numeric = scipy.optimize.minimize_scalar(
+        lambda t: duan(C, t), bounds=(-0.5, 0.5), method="bounded", options={"xatol": 1e-10}
+    )
     assert best == pytest.approx(numeric.fun, abs=1e-12)
     assert best_phi == pytest.approx(numeric.x, abs=1e-5)
     assert best <= d.min()
@@ -241,7 +278,7 @@ def test_pump_features_sit_where_physics_says():
 
 def test_probe_signal_removes_the_double_counted_cavity_noise():
     """Uncoupled drums: the probe signal vanishes however hot the cavity; its area is kappa_out(<d^dag d> - n_c)."""
-    from entangled_drums.spectra import probe_signal
+    from entangled_drums.physics.spectra import probe_signal
 
     f = np.linspace(-2e6, 2e6, 801)
     decoupled = C.replace(G_minus=0.0, G_plus=0.0, n_c=3.0, probe_g_minus=1e-9, probe_g_plus=1e-9)
@@ -249,8 +286,10 @@ def test_probe_signal_removes_the_double_counted_cavity_noise():
     system = linear_system(C_PROBES)
     occupation = system.output_lorentzians(mode_vector(C_PROBES, "d")).integral()
     area = integrate_over_frequency(
-        lambda om: probe_signal(C_PROBES, np.array([to_internal(1.0) ** -1 * om + C_PROBES.probe_frame]), system)[0]
-        / to_internal(C_PROBES.kappa_out),
+        lambda om: (
+            probe_signal(C_PROBES, np.array([to_internal(1.0) ** -1 * om + C_PROBES.probe_frame]), system)[0]
+            / to_internal(C_PROBES.kappa_out)
+        ),
         system,
     )
     assert area == pytest.approx(occupation - C_PROBES.n_c, rel=1e-6)

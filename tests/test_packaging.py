@@ -36,8 +36,10 @@ def test_failing_notebook_leaves_no_outputs(tmp_path):
     source.write_text("# %% [markdown]\n# A step that fails.\n\n# %%\nraise RuntimeError('boom')\n")
     out, html = tmp_path / "out" / "bad.ipynb", tmp_path / "out" / "bad.html"
     proc = subprocess.run(
-        [sys.executable, "-m", "entangled_drums.notebook", str(source), str(out), "--html", str(html)],
-        capture_output=True, text=True, cwd=tmp_path,
+        [sys.executable, "-m", "entangled_drums.product.notebook", str(source), str(out), "--html", str(html)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 1
     assert "bad.py failed" in proc.stderr and "boom" in proc.stderr
@@ -47,8 +49,15 @@ def test_failing_notebook_leaves_no_outputs(tmp_path):
 
 def test_missing_notebook_is_a_clear_error(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "entangled_drums.notebook", str(tmp_path / "nope.py"), str(tmp_path / "o.ipynb")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "entangled_drums.product.notebook",
+            str(tmp_path / "nope.py"),
+            str(tmp_path / "o.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and "nope.py: no such file" in proc.stderr
 
@@ -57,15 +66,23 @@ def test_every_document_the_repository_cites_is_in_the_repository():
     """No reference to design notes outside the repository, and every cited `docs/...`, `config/...`
     or `data/...` file exists (code, config, notebooks, tests, READMEs)."""
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    texts = {f: (ROOT / f).read_text(errors="replace") for f in files
-             if f.endswith((".py", ".md", ".yaml", ".yml", ".smk", ".cff", ".toml", "Makefile", "Snakefile", ".sh"))
-             and (ROOT / f).is_file()}
+    texts = {
+        f: (ROOT / f).read_text(errors="replace")
+        for f in files
+        if f.endswith((".py", ".md", ".yaml", ".yml", ".smk", ".cff", ".toml", "Makefile", "Snakefile", ".sh"))
+        and (ROOT / f).is_file()
+    }
     assert len(texts) > 50
     outside = re.compile(r"PHYSICS\.md|FIGURES\.md|ARCHITECTURE\.md|\.\./shared|\bshared/(design|seeds)")
     cited = re.compile(r"(?<![\w/.-])((?:docs|config|data)/[A-Za-z0-9_./-]+\.(?:md|yaml|json))")
     missing = []
     for name, text in texts.items():
-        assert not outside.search(text), f"{name} cites a document outside the repository: {outside.search(text).group()}"
-        missing += [(name, ref) for ref in cited.findall(text) if "*" not in ref and not (ROOT / ref).exists()
-                    and not ref.startswith(("data/my", "config/my"))]
+        assert not outside.search(text), (
+            f"{name} cites a document outside the repository: {outside.search(text).group()}"
+        )
+        missing += [
+            (name, ref)
+            for ref in cited.findall(text)
+            if "*" not in ref and not (ROOT / ref).exists() and not ref.startswith(("data/my", "config/my"))
+        ]
     assert not missing, missing

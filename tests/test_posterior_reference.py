@@ -19,7 +19,7 @@ def test_posterior_agrees_with_a_long_run_of_the_previous_sampler(workflow_run, 
     """Every parameter's and derived quantity's posterior mean within 4 combined Monte Carlo errors of the
     reference (60 000 steps of the physical-coordinate sampler), standard deviations within 4 combined
     relative errors (1/sqrt(2 ESS) each: ~9 % for the quick run). (A 15 % tolerance let emcee's biased snooker
-    move through: it made D's n_m1 sd 13 % too small; entangled_drums.moves.)"""
+    move through: it made D's n_m1 sd 13 % too small; entangled_drums.stats.moves.)"""
     repo, _ = workflow_run
     summary = json.loads((repo / "results" / "mcmc" / f"{name}.json").read_text())
     new = dict(summary["parameters"], **{k: summary[k] for k in ("Xplus", "Pminus", "duan")})

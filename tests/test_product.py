@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import planned_rules as _planned_rules, snakemake
+from conftest import planned_rules as _planned_rules
+from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -30,8 +31,9 @@ def test_editing_one_figure_notebook_reruns_only_that_step_and_its_dependents(ru
 
 def test_slurm_profile_plans_the_workflow(run_copy):
     repo = run_copy
-    proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "--configfile",
-                     "config/quick.yaml")
+    proc = snakemake(
+        repo, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "--configfile", "config/quick.yaml"
+    )
     assert "mcmc" in proc.stdout and "entanglement_verdict" in proc.stdout
 
 
@@ -63,17 +65,33 @@ def test_archive_is_self_contained_and_reruns(run_copy, tmp_path):
     import sys
 
     repo = run_copy
-    snakemake(repo, "--cores", "1", "--configfile", "config/quick.yaml", "--", "results/notebooks/07_probe_readout.html")
+    snakemake(
+        repo, "--cores", "1", "--configfile", "config/quick.yaml", "--", "results/notebooks/07_probe_readout.html"
+    )
     out = tmp_path / "deposit.tar.gz"
-    subprocess.run([sys.executable, "-m", "entangled_drums.archive", "--out", str(out)], cwd=repo, check=True)
+    subprocess.run([sys.executable, "-m", "entangled_drums.product.archive", "--out", str(out)], cwd=repo, check=True)
     with tarfile.open(out) as tar:
         names = set(tar.getnames())
         tar.extractall(tmp_path / "unpacked", filter="data")
     root = tmp_path / "unpacked" / "entangled-drums"
-    for rel in ("Snakefile", "CITATION.cff", "environment.yml", "pyproject.toml", "requirements.lock", "README.md",
-                "config/config.yaml", "data/raw/MANIFEST.sha256", "results/headline.json", "results/headline.md",
-                "results/notebooks/07_probe_readout.html", "results/figures/fig4a.pdf", "ro-crate-metadata.json",
-                "docs/model.md", "docs/analysis.md", "docs/figures.md"):  # the method travels with it
+    for rel in (
+        "Snakefile",
+        "CITATION.cff",
+        "environment.yml",
+        "pyproject.toml",
+        "requirements.lock",
+        "README.md",
+        "config/config.yaml",
+        "data/raw/MANIFEST.sha256",
+        "results/headline.json",
+        "results/headline.md",
+        "results/notebooks/07_probe_readout.html",
+        "results/figures/fig4a.pdf",
+        "ro-crate-metadata.json",
+        "docs/model.md",
+        "docs/analysis.md",
+        "docs/figures.md",
+    ):  # the method travels with it
         assert f"entangled-drums/{rel}" in names, rel
     _check_workflow_run_crate(root)
     # re-run from the unpacked archive: clean results, the first steps for real, the rest planned
@@ -92,8 +110,11 @@ def _check_workflow_run_crate(root):
 
     crate = ROCrate(root)
     profiles = {e.id for e in crate.root_dataset["conformsTo"]}
-    assert {"https://w3id.org/ro/wfrun/process/0.5", "https://w3id.org/ro/wfrun/workflow/0.5",
-            "https://w3id.org/workflowhub/workflow-ro-crate/1.0"} <= profiles
+    assert {
+        "https://w3id.org/ro/wfrun/process/0.5",
+        "https://w3id.org/ro/wfrun/workflow/0.5",
+        "https://w3id.org/workflowhub/workflow-ro-crate/1.0",
+    } <= profiles
     for uri in profiles:  # each profile is a contextual entity of the crate
         assert crate.get(uri) is not None and "CreativeWork" in crate.get(uri).type, uri
     workflow = crate.mainEntity

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from entangled_drums import instrument, rawdata
-from entangled_drums.simulate import Truth, load_truth, simulate
+from entangled_drums.lab.simulate import Truth, load_truth, simulate
 
 RAW = ROOT / "data" / "raw"
 TRUTH_JSON = ROOT / "data" / "simulation_truth.json"
@@ -34,7 +34,9 @@ def test_make_simulate_regenerates_the_archive(tmp_path):
     calibration's peaks on one CPU, at the archive's own commit too)."""
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "a" / "raw", tmp_path / "a" / "truth.json")
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "b" / "raw", tmp_path / "b" / "truth.json")
-    assert (tmp_path / "a" / "raw" / "MANIFEST.sha256").read_text() == (tmp_path / "b" / "raw" / "MANIFEST.sha256").read_text()
+    assert (tmp_path / "a" / "raw" / "MANIFEST.sha256").read_text() == (
+        tmp_path / "b" / "raw" / "MANIFEST.sha256"
+    ).read_text()
     fresh, archived = rawdata.load_directory(tmp_path / "a" / "raw"), rawdata.load_directory(RAW)
     assert fresh.keys() == archived.keys()
     for name, ds in archived.items():
@@ -56,8 +58,22 @@ def test_truth_file_contract_and_location():
     assert TRUTH_JSON.parent != RAW
     for name in ("C", "D"):
         entry = truth["datasets"][name]
-        for key in ("Xplus", "Pminus", "duan", "phi_opt_deg", "probe_imbalance", "probe_correction", "G_minus",
-                    "G_plus", "n_c", "n_m1", "n_m2", "delta_minus", "delta_plus", "g_ratio"):
+        for key in (
+            "Xplus",
+            "Pminus",
+            "duan",
+            "phi_opt_deg",
+            "probe_imbalance",
+            "probe_correction",
+            "G_minus",
+            "G_plus",
+            "n_c",
+            "n_m1",
+            "n_m2",
+            "delta_minus",
+            "delta_plus",
+            "g_ratio",
+        ):
             assert key in entry, (name, key)
     c, d = truth["datasets"]["C"], truth["datasets"]["D"]
     assert 0.41 <= c["Xplus"] <= 0.46 and 0.41 <= c["Pminus"] <= 0.45 and 0.83 <= c["duan"] <= 0.9
@@ -68,14 +84,16 @@ def test_truth_file_contract_and_location():
 
 def test_averaging_statistics_match_the_instrument_model():
     """Normalised residuals of a simulated trace against its true mean: mean 0, std 1 (Gamma(N, mean/N))."""
-    from entangled_drums.spectra import pump_spectrum
+    from entangled_drums.physics.spectra import pump_spectrum
 
     raw = load_truth(ROOT / "config" / "simulation.yaml")
     truth = Truth(raw)
     ds = rawdata.load(RAW / "pump_C.nc")
     f = ds["frequency"].values[0]
     mean = instrument.psd_from_quanta(
-        pump_spectrum(truth.two_tone_params(raw["datasets"]["C"], "C"), f - truth.f_c), f, truth.gain_dB("C"),
+        pump_spectrum(truth.two_tone_params(raw["datasets"]["C"], "C"), f - truth.f_c),
+        f,
+        truth.gain_dB("C"),
         raw["instrument"]["n_add"],
     )
     n = float(ds["n_averages"].values[0])
@@ -113,7 +131,10 @@ def _rewrite(tmp_path, mutate, name="pump_C.nc"):
         (lambda ds: _poke(ds, "psd", np.nan), "'psd' has 1 non-finite values"),
         (lambda ds: _poke(ds, "psd", -1e-18), "'psd' must be > 0"),
         (lambda ds: _poke(ds, "frequency", 5.0e9), "frequency axis of trace 0 is not strictly increasing"),
-        (lambda ds: ds.assign(psd=(("trace", "bin2"), ds["psd"].values[:, :-1], ds["psd"].attrs)), "variable 'psd': dims"),
+        (
+            lambda ds: ds.assign(psd=(("trace", "bin2"), ds["psd"].values[:, :-1], ds["psd"].attrs)),
+            "variable 'psd': dims",
+        ),
         (lambda ds: ds.assign(tone_power=ds["tone_power"] * 0 + rawdata.OFF_DBM), "has no tone switched on"),
         (lambda ds: ds.isel(trace=slice(0, 0)), "empty data set"),
         (lambda ds: ds.assign(n_averages=ds["n_averages"] * 0.5 + 0.25), "whole numbers"),
@@ -122,8 +143,10 @@ def _rewrite(tmp_path, mutate, name="pump_C.nc"):
         (lambda ds: ds.assign_attrs(averaging="rms"), "attribute 'averaging' = 'rms' is not allowed"),
         (lambda ds: _drop_attr(ds, "averaging"), "missing attribute 'averaging'"),
         (lambda ds: ds.assign(rbw=ds["rbw"] * 1.5), "has bins 500 Hz apart, closer than its RBW 750 Hz"),
-        (lambda ds: ds.assign_attrs(schema_version=1), "schema_version is 1, this workflow reads version 2 (version 1 "
-                                                       "did not record how the analyser averaged"),
+        (
+            lambda ds: ds.assign_attrs(schema_version=1),
+            "schema_version is 1, this workflow reads version 2 (version 1 did not record how the analyser averaged",
+        ),
     ],
 )
 def test_bad_content_is_rejected_with_a_clear_message(tmp_path, mutate, message):
@@ -186,11 +209,19 @@ def test_checksum_mismatch_and_unlisted_files(tmp_path):
 
 
 def test_simulator_refuses_truth_inside_raw_dir(tmp_path):
-    from entangled_drums.simulate import main
+    from entangled_drums.lab.simulate import main
 
     with pytest.raises(SystemExit):
-        main(["--truth", str(ROOT / "config" / "simulation.yaml"), "--out", str(tmp_path), "--truth-json",
-              str(tmp_path / "truth.json")])
+        main(
+            [
+                "--truth",
+                str(ROOT / "config" / "simulation.yaml"),
+                "--out",
+                str(tmp_path),
+                "--truth-json",
+                str(tmp_path / "truth.json"),
+            ]
+        )
 
 
 _finite = st.floats(1e-20, 1e-12, allow_nan=False)
@@ -198,16 +229,26 @@ _finite = st.floats(1e-20, 1e-12, allow_nan=False)
 
 @settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    n_trace=st.integers(1, 4), n_bin=st.integers(2, 50), scale=_finite, seed=st.integers(0, 2**32 - 1),
+    n_trace=st.integers(1, 4),
+    n_bin=st.integers(2, 50),
+    scale=_finite,
+    seed=st.integers(0, 2**32 - 1),
     role=st.sampled_from(rawdata.ROLES),
 )
 def test_round_trip_property(tmp_path, n_trace, n_bin, scale, seed, role):
     """Any schema-conforming series survives write + load unchanged."""
     rng = np.random.default_rng(seed)
     traces = [
-        dict(frequency=5.4e9 + np.cumsum(rng.uniform(10.0, 1e4, n_bin)), psd=scale * rng.uniform(0.5, 2, n_bin),
-             rbw=10.0, n_averages=int(rng.integers(1, 10**6)), fridge_temperature=0.014, duration=60.0,
-             tones={"pump_red": (5.49e9, float(rng.normal(10, 3)))}, label=f"t{i}")
+        dict(
+            frequency=5.4e9 + np.cumsum(rng.uniform(10.0, 1e4, n_bin)),
+            psd=scale * rng.uniform(0.5, 2, n_bin),
+            rbw=10.0,
+            n_averages=int(rng.integers(1, 10**6)),
+            fridge_temperature=0.014,
+            duration=60.0,
+            tones={"pump_red": (5.49e9, float(rng.normal(10, 3)))},
+            label=f"t{i}",
+        )
         for i in range(n_trace)
     ]
     ds = rawdata.new_series(role, "X1", "property test", traces)

@@ -33,7 +33,9 @@ def test_converges_to_the_right_gaussian(tmp_path):
 def test_budget_exhausted_raises_and_reports_nothing(tmp_path):
     """A criterion no chain can meet (tau must change by less than 0 %), so the budget runs out on any CPU."""
     tight = dict(SETTINGS, max_steps=400, tau_rtol=0.0)
-    with pytest.raises(sampling.ConvergenceError, match=r"not converged within max_steps = 400.*increase mcmc.max_steps"):
+    with pytest.raises(
+        sampling.ConvergenceError, match=r"not converged within max_steps = 400.*increase mcmc.max_steps"
+    ):
         sampling.run(gaussian, np.zeros(2), COV, tight, seed=3, backend_path=tmp_path / "c.h5")
 
 
@@ -117,8 +119,14 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     assert full.steps > 3 * SETTINGS["check_every"], "the uninterrupted run must outlast the interruption"
     path = tmp_path / "cut.h5"
     with pytest.raises(_Interrupt):
-        sampling.run(_StopAfterCheckpoint(path, 2 * SETTINGS["check_every"]), np.zeros(2), COV, SETTINGS, seed=4,
-                     backend_path=path)
+        sampling.run(
+            _StopAfterCheckpoint(path, 2 * SETTINGS["check_every"]),
+            np.zeros(2),
+            COV,
+            SETTINGS,
+            seed=4,
+            backend_path=path,
+        )
     import emcee
 
     assert emcee.backends.HDFBackend(str(path), read_only=True).iteration == 2 * SETTINGS["check_every"]
@@ -133,8 +141,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
 def test_fused_likelihood_equals_the_plain_gamma_expression():
     """The numba kernel of LogPosterior equals -N sum(psd/m + log m) with m from pumpfit.model_psd."""
     from entangled_drums import pumpfit
-    from entangled_drums._kernels import gamma_log_likelihood
-    from entangled_drums.spectra import pump_spectrum
+    from entangled_drums.physics._kernels import gamma_log_likelihood
+    from entangled_drums.physics.spectra import pump_spectrum
 
     device = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6}
     sideband = {"f1": 10.0e6, "f2": 11.3e6}
@@ -144,7 +152,7 @@ def test_fused_likelihood_equals_the_plain_gamma_expression():
     m = pumpfit.model_psd(x, f, device, sideband)
     psd = m * rng.gamma(100.0, 1 / 100.0, f.size)
     S = pump_spectrum(pumpfit.params_from(x, device, sideband), f - 5.5e9)
-    from entangled_drums.units import PLANCK_H, db_to_linear
+    from entangled_drums.physics.units import PLANCK_H, db_to_linear
 
     fused = gamma_log_likelihood(psd, S, f, db_to_linear(x[8]) * PLANCK_H, x[9] + 0.5, 100.0)
     assert fused == pytest.approx(-100.0 * np.sum(psd / m + np.log(m)), rel=1e-12)
@@ -154,8 +162,14 @@ def test_fused_likelihood_equals_the_plain_gamma_expression():
 DEVICE = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6}
 SIDEBAND = {"f1": 10.0e6, "f2": 11.3e6}
 X_C = np.array([0.5, 110.0, 80.0, 278.0, 166.0, -3.0, 3.0, 0.98, 66.0, 19.0, 1380.0, 1130.0, 106.0, 144.0])
-PRIORS = {"G_minus": (278.0, 8.0), "G_plus": (166.0, 17.0), "delta_minus": (-3.0, 0.2), "delta_plus": (3.0, 0.2),
-          "g_ratio": (0.98, 0.005), ("gain_dB", "n_add"): ([66.0, 19.0], [[0.0094, -0.042], [-0.042, 0.1885]])}
+PRIORS = {
+    "G_minus": (278.0, 8.0),
+    "G_plus": (166.0, 17.0),
+    "delta_minus": (-3.0, 0.2),
+    "delta_plus": (3.0, 0.2),
+    "g_ratio": (0.98, 0.005),
+    ("gain_dB", "n_add"): ([66.0, 19.0], [[0.0094, -0.042], [-0.042, 0.1885]]),
+}
 
 
 def _trace():
@@ -171,7 +185,9 @@ def test_batched_log_posterior_equals_the_model_path_row_by_row():
     unstable rows (G+ > G-) and rows outside the bath priors are -inf."""
     f, psd, n = _trace()
     post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0})
-    rows = X_C + np.random.default_rng(3).normal(size=(6, 14)) * np.array([0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.02, 0.05, 1.0, 0.6, 0.3, 0.5])
+    rows = X_C + np.random.default_rng(3).normal(size=(6, 14)) * np.array(
+        [0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.02, 0.05, 1.0, 0.6, 0.3, 0.5]
+    )
     rows[4, 4] = 300.0  # G+ > G-: no steady state
     rows[5, 0] = -0.1  # negative cavity bath
     batch = post(rows)
@@ -185,10 +201,12 @@ def test_sampling_coordinates_round_trip_and_their_jacobian():
     from entangled_drums import reparam
 
     c = reparam.PumpCoordinates(66.0)
-    rows = X_C + np.random.default_rng(4).normal(size=(5, 14)) * np.array([0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.05, 0.05, 1.0, 0.6, 0.3, 0.5])
+    rows = X_C + np.random.default_rng(4).normal(size=(5, 14)) * np.array(
+        [0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.05, 0.05, 1.0, 0.6, 0.3, 0.5]
+    )
     x, log_jac = c.to_physical(c.from_physical(rows))
     np.testing.assert_allclose(x, rows, rtol=1e-13)
-    for row, lj in zip(rows, log_jac):  # log |det dx/dz| = -log |det dz/dx|
+    for row, lj in zip(rows, log_jac, strict=True):  # log |det dx/dz| = -log |det dz/dx|
         assert lj == pytest.approx(-np.linalg.slogdet(c.jacobian(row))[1], abs=1e-6)
     z = c.from_physical(X_C)
     z[reparam.NAMES.index("G")] = -1.0
@@ -203,7 +221,7 @@ def test_sampling_in_coordinates_leaves_the_physical_posterior_unchanged(tmp_pat
 
     # n_m1's sd (30) makes the missing Jacobian's bias (~sigma^2 / n_m1 = 8 quanta) ~10 standard errors
     sigma = np.array([0.05, 30.0, 12.0, 8.0, 17.0, 0.2, 0.2, 0.005, 0.1, 0.4, 1.0, 0.6, 0.3, 0.5])
-    prec = np.diag(sigma ** -2.0)
+    prec = np.diag(sigma**-2.0)
 
     def physical(x):
         d = np.asarray(x) - X_C
@@ -213,16 +231,17 @@ def test_sampling_in_coordinates_leaves_the_physical_posterior_unchanged(tmp_pat
     density = sampling.InCoordinates(physical, c)
     J = c.jacobian(X_C)
     settings = {"n_walkers": 32, "max_steps": 20000, "check_every": 500, "n_tau": 50, "tau_rtol": 0.2}
-    run = sampling.run(density, c.from_physical(X_C), J @ np.diag(sigma ** 2) @ J.T, settings, seed=1)
+    run = sampling.run(density, c.from_physical(X_C), J @ np.diag(sigma**2) @ J.T, settings, seed=1)
     x = run.in_physical(c).samples
     n_eff = run.effective_samples
     assert np.all(np.abs(x.mean(axis=0) - X_C) < 5 * sigma / np.sqrt(n_eff)), (x.mean(axis=0) - X_C) / sigma
     np.testing.assert_allclose(x.std(axis=0), sigma, rtol=0.08)
+
     def no_jacobian(z):
         x, log_jac = c.to_physical(z)
         return np.where(np.isfinite(log_jac), physical(np.nan_to_num(x)), -np.inf)
 
-    without = sampling.run(no_jacobian, c.from_physical(X_C), J @ np.diag(sigma ** 2) @ J.T, settings, seed=1)
+    without = sampling.run(no_jacobian, c.from_physical(X_C), J @ np.diag(sigma**2) @ J.T, settings, seed=1)
     # the missing Jacobian biases n_m1 by ~sigma^2 / n_m1 (8 quanta, ~10 standard errors): detected at 3
     assert abs(without.in_physical(c).samples[:, 1].mean() - X_C[1]) > 3 * sigma[1] / np.sqrt(n_eff)
 
@@ -234,18 +253,19 @@ def _ensemble_sd(move, seed=5, steps=3000):
     sd = np.array([0.01, 0.3, 1.0, 3.0, 10.0, 30.0])
     rng = np.random.default_rng(seed)
     start = rng.normal(size=(24, sd.size)) * sd
-    sampler = emcee.EnsembleSampler(24, sd.size, lambda x: -0.5 * np.sum((x / sd) ** 2, axis=-1), moves=move,
-                                    vectorize=True)
+    sampler = emcee.EnsembleSampler(
+        24, sd.size, lambda x: -0.5 * np.sum((x / sd) ** 2, axis=-1), moves=move, vectorize=True
+    )
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(start, steps)
-    return sampler.get_chain()[steps // 5:].reshape(-1, sd.size).std(axis=0) / sd
+    return sampler.get_chain()[steps // 5 :].reshape(-1, sd.size).std(axis=0) / sd
 
 
 def test_the_snooker_move_samples_its_target():
-    """entangled_drums.moves.DESnookerMove (alone) keeps exact draws of a badly scaled Gaussian exact: every sd
+    """entangled_drums.stats.moves.DESnookerMove (alone) keeps exact draws of a badly scaled Gaussian exact: every sd
     within 10 % and their mean ratio within 3 %. (Over seeds 1-8 here: largest single deviation 0.055, mean ratio
     0.995-1.005; the thresholds leave room for any other path.)"""
-    from entangled_drums.moves import DESnookerMove
+    from entangled_drums.stats.moves import DESnookerMove
 
     ratio = _ensemble_sd(DESnookerMove())
     assert np.all(np.abs(ratio - 1) < 0.1) and abs(ratio.mean() - 1) < 0.03, ratio
@@ -254,7 +274,7 @@ def test_the_snooker_move_samples_its_target():
 def test_emcees_released_snooker_move_is_still_biased():
     """A tripwire: emcee 3.1.6's DESnookerMove scales its step by the distance to its anchor walker (dfm/emcee
     pull request 531, unreleased) and narrows this target. When a release fixes it, this fails: then use
-    emcee.moves.DESnookerMove and drop entangled_drums.moves. The statistic is the mean sd ratio over the six
+    emcee.moves.DESnookerMove and drop entangled_drums.stats.moves. The statistic is the mean sd ratio over the six
     coordinates (0.83-0.89 over seeds 1-8 here, sd ~0.02; an unbiased move gives 1.00): the largest single
     deviation (0.20-0.31) would sit on any threshold near 0.2."""
     import emcee

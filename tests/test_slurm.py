@@ -21,8 +21,10 @@ import pytest
 
 from conftest import copy_repository, snakemake
 
-pytestmark = [pytest.mark.workflow,
-              pytest.mark.skipif("SLURM_CONF" not in os.environ, reason="no SLURM cluster (make test-slurm starts one)")]
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif("SLURM_CONF" not in os.environ, reason="no SLURM cluster (make test-slurm starts one)"),
+]
 
 #: The smallest DAG that still shows the scheduler's paths: the quick coverage study (the kernels' compilation,
 #: one replica with MCMC on 2 CPUs, one without on 1, the summary notebook).
@@ -32,22 +34,45 @@ FAST = ["--slurm-init-seconds-before-status-checks", "2"]
 
 
 def _sacct(*fields):
-    out = subprocess.run(["sacct", "-X", "-a", "--parsable2", "--noheader", "--starttime", "now-6hours",
-                          f"--format={','.join(fields)}"], capture_output=True, text=True, check=True).stdout
-    return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
+    out = subprocess.run(
+        ["sacct", "-X", "-a", "--parsable2", "--noheader", "--starttime", "now-6hours", f"--format={','.join(fields)}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # strict=False: `-a` lists every user's jobs, and a free-text field (JobName, Comment) of one
+    # may contain the "|" delimiter; such a line must not abort the test (our jobs are picked by Comment).
+    return [dict(zip(fields, line.split("|"), strict=False)) for line in out.splitlines() if line]
 
 
 def _planned_jobs(repo):
     """Every job the DAG of TARGETS has from scratch, with the threads, mem_mb and runtime Snakemake
     will ask of SLURM (a dry run with the SLURM profile's resources in a clean copy; the local executor,
     whose dry run prints the threads): {(rule, wildcard values): (threads, mem_mb, runtime)}."""
-    proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--executor", "local", "--cores", "64", "--dry-run",
-                     "--configfile", "config/quick.yaml", "--", *TARGETS)
+    proc = snakemake(
+        repo,
+        "--workflow-profile",
+        "profiles/slurm",
+        "--executor",
+        "local",
+        "--cores",
+        "64",
+        "--dry-run",
+        "--configfile",
+        "config/quick.yaml",
+        "--",
+        *TARGETS,
+    )
     jobs, current = {}, None
     for line in proc.stdout.splitlines():
         text = line.strip()
         if line.startswith(("rule ", "localrule ")) and text.endswith(":"):
-            current = {"rule": text.split()[1].rstrip(":"), "wildcards": "", "threads": 1, "local": line.startswith("local")}
+            current = {
+                "rule": text.split()[1].rstrip(":"),
+                "wildcards": "",
+                "threads": 1,
+                "local": line.startswith("local"),
+            }
         elif current is not None and text.startswith("wildcards:"):  # "seed=1001" -> "1001", as the plugin's comment
             current["wildcards"] = "_".join(w.split("=", 1)[1] for w in text.split(":", 1)[1].strip().split(", "))
         elif current is not None and text.startswith("threads:"):
@@ -55,7 +80,11 @@ def _planned_jobs(repo):
         elif current is not None and text.startswith("resources:"):
             res = dict(item.strip().split("=", 1) for item in text.split(":", 1)[1].split(","))
             if not current["local"]:
-                jobs[(current["rule"], current["wildcards"])] = (current["threads"], int(res["mem_mb"]), int(res["runtime"]))
+                jobs[(current["rule"], current["wildcards"])] = (
+                    current["threads"],
+                    int(res["mem_mb"]),
+                    int(res["runtime"]),
+                )
             current = None
     assert jobs, proc.stdout[-2000:]
     return jobs
@@ -67,8 +96,17 @@ def cluster_run(tmp_path_factory):
     repo = copy_repository(base / "repo")  # with the truth: the coverage study needs it
     expected = _planned_jobs(repo)
     start = time.time()
-    proc = snakemake(repo, "--workflow-profile", "profiles/slurm", "--configfile", "config/quick.yaml", *FAST,
-                     "--", *TARGETS, timeout=3600)
+    proc = snakemake(
+        repo,
+        "--workflow-profile",
+        "profiles/slurm",
+        "--configfile",
+        "config/quick.yaml",
+        *FAST,
+        "--",
+        *TARGETS,
+        timeout=3600,
+    )
     return repo, expected, proc, time.time() - start
 
 
@@ -76,13 +114,16 @@ def test_every_rule_instance_completed_as_one_slurm_job_with_the_profiles_resour
     """sacct lists one COMPLETED job per job of the DAG, with the CPUs (threads), memory and time limit
     Snakemake planned with the profile."""
     repo, expected, proc, _ = cluster_run
-    jobs = [j for j in _sacct("JobID", "JobName", "Comment", "State", "AllocCPUS", "ReqMem", "Timelimit")
-            if j["Comment"].startswith("rule_")]
+    jobs = [
+        j
+        for j in _sacct("JobID", "JobName", "Comment", "State", "AllocCPUS", "ReqMem", "Timelimit")
+        if j["Comment"].startswith("rule_")
+    ]
     run = jobs[0]["JobName"]  # the plugin names every job of one run by the run's UUID
     jobs = [j for j in jobs if j["JobName"] == run]
     seen = {}
     for job in jobs:
-        rule, _, wildcards = job["Comment"][len("rule_"):].partition("_wildcards_")  # wildcard values, "_"-joined
+        rule, _, wildcards = job["Comment"][len("rule_") :].partition("_wildcards_")  # wildcard values, "_"-joined
         key = (rule, wildcards)
         assert key not in seen, ("two jobs for one rule instance", key)
         seen[key] = job
@@ -101,7 +142,8 @@ def test_results_equal_a_local_run(cluster_run, tmp_path):
     local = copy_repository(tmp_path / "local")
     snakemake(local, "--cores", "2", "--configfile", "config/quick.yaml", "--", *TARGETS, timeout=1800)
     compared = ["coverage/summary.json"] + [
-        str(p.relative_to(repo / "results")) for p in (repo / "results" / "coverage" / "replicas").rglob("*.json")]
+        str(p.relative_to(repo / "results")) for p in (repo / "results" / "coverage" / "replicas").rglob("*.json")
+    ]
     for rel in compared:
         a, b = json.loads((repo / "results" / rel).read_text()), json.loads((local / "results" / rel).read_text())
         _assert_close(a, b, rel)
@@ -116,7 +158,7 @@ def _assert_close(a, b, where, rtol=1e-12):
             _assert_close(a[k], b[k], f"{where}.{k}", rtol)
     elif isinstance(a, list):
         assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_close(x, y, f"{where}[{i}]", rtol)
     elif isinstance(a, float):
         assert a == pytest.approx(b, rel=rtol, abs=1e-300), where
@@ -137,11 +179,33 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
     shutil.rmtree(replica)  # one replica to redo, and the summary after it (with the summary present,
     for path in (repo / "results" / "coverage").glob("summary.*"):  # Snakemake would not regenerate an input)
         path.unlink()
-    env = dict(os.environ, MPLBACKEND="Agg", PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", "--configfile",
-                             "config/quick.yaml", "--retries", "0", "--set-resources", "coverage_replica:runtime=1",
-                             *FAST, "--", *TARGETS], cwd=repo, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = dict(
+        os.environ, MPLBACKEND="Agg", PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--workflow-profile",
+            "profiles/slurm",
+            "--configfile",
+            "config/quick.yaml",
+            "--retries",
+            "0",
+            "--set-resources",
+            "coverage_replica:runtime=1",
+            *FAST,
+            "--",
+            *TARGETS,
+        ],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     job_id = None
     deadline = time.time() + 600
     while time.time() < deadline and job_id is None and proc.poll() is None:
@@ -168,6 +232,15 @@ def test_a_job_killed_by_the_scheduler_is_a_clear_failure_and_a_rerun_completes(
     state = {j["JobID"]: j["State"] for j in _sacct("JobID", "State")}
     assert state[job_id] == "TIMEOUT", state[job_id]
     snakemake(repo, "--unlock")
-    snakemake(repo, "--workflow-profile", "profiles/slurm", "--configfile", "config/quick.yaml", *FAST, "--", *TARGETS,
-              timeout=1800)
+    snakemake(
+        repo,
+        "--workflow-profile",
+        "profiles/slurm",
+        "--configfile",
+        "config/quick.yaml",
+        *FAST,
+        "--",
+        *TARGETS,
+        timeout=1800,
+    )
     assert (replica / "estimate.json").is_file()

@@ -8,7 +8,7 @@ import yaml
 
 from conftest import ROOT
 from entangled_drums import chain, closure, sampling, verdict
-from entangled_drums.simulate import simulate
+from entangled_drums.lab.simulate import simulate
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 QUICK = dict(CONFIG["mcmc"], **yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["mcmc"])
@@ -31,9 +31,10 @@ def separable(tmp_path_factory):
     cal = chain.calibrate(d / "raw", device, fits)
     device = cal["device"]
     lsq = chain.fit_pumps(d / "raw", device, fits, cal["sideband"], series="C")
-    (probe, draws), = chain.read_out(d / "raw", device, cal["sideband"], cal["probe"], lsq, CONFIG["readout"], ("C",),
-                                     fits["drift"]["gain_dB"]).values()
-    import entangled_drums.rawdata as rawdata
+    ((probe, draws),) = chain.read_out(
+        d / "raw", device, cal["sideband"], cal["probe"], lsq, CONFIG["readout"], ("C",), fits["drift"]["gain_dB"]
+    ).values()
+    import entangled_drums.data.rawdata as rawdata
 
     ds = rawdata.load(d / "raw" / "pump_C.nc")
     runs, _, _ = sampling.sample_trace(ds, 0, device, cal["sideband"], fits, QUICK, d / "chains", processes=2)
@@ -60,18 +61,35 @@ def test_separable_truth_probe_readout_closes(separable):
 
 
 def test_markdown_and_tex_state_the_verdict():
-    entry = {"Xplus_BAE": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]}, "phi_opt_deg": {"value": 4, "sigma": 1},
-             "Xplus_lsq": {"value": 0.6, "sigma": 0.02}, "Pminus_lsq": {"value": 0.6, "sigma": 0.02},
-             "Pminus_mcmc": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]}, "prob_Pminus_below_half": 0.0,
-             "duan": {"value": 1.2, "sigma": 0.03, "ci95": [1.14, 1.26]}, "prob_duan_below_one": 0.0,
-             "probe_imbalance": {"value": 1.05, "sigma": 0.003}, "probe_correction": {"value": 1.3, "sigma": 0.01},
-             "probe_correction_balanced": {"value": 1.08, "sigma": 0.01},
-             "probe_correction_imbalance": {"value": 1.2, "sigma": 0.01}, "probe_correction_window": {"value": 1.02, "sigma": 0.0},
-             "entangled": False}
-    head = {"datasets": {"C": entry}, "comparison": verdict.compare({"C": entry}, PAPER, 0.95), "paper": PAPER,
-            "verdict_probability": 0.95,
-            "provenance": {"git": {"commit": None, "dirty": None}, "config_sha256": "0" * 64, "raw_dir": "x",
-                           "raw_data_sha256": {}, "seeds": {}}}
+    entry = {
+        "Xplus_BAE": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]},
+        "phi_opt_deg": {"value": 4, "sigma": 1},
+        "Xplus_lsq": {"value": 0.6, "sigma": 0.02},
+        "Pminus_lsq": {"value": 0.6, "sigma": 0.02},
+        "Pminus_mcmc": {"value": 0.6, "sigma": 0.02, "ci95": [0.56, 0.64]},
+        "prob_Pminus_below_half": 0.0,
+        "duan": {"value": 1.2, "sigma": 0.03, "ci95": [1.14, 1.26]},
+        "prob_duan_below_one": 0.0,
+        "probe_imbalance": {"value": 1.05, "sigma": 0.003},
+        "probe_correction": {"value": 1.3, "sigma": 0.01},
+        "probe_correction_balanced": {"value": 1.08, "sigma": 0.01},
+        "probe_correction_imbalance": {"value": 1.2, "sigma": 0.01},
+        "probe_correction_window": {"value": 1.02, "sigma": 0.0},
+        "entangled": False,
+    }
+    head = {
+        "datasets": {"C": entry},
+        "comparison": verdict.compare({"C": entry}, PAPER, 0.95),
+        "paper": PAPER,
+        "verdict_probability": 0.95,
+        "provenance": {
+            "git": {"commit": None, "dirty": None},
+            "config_sha256": "0" * 64,
+            "raw_dir": "x",
+            "raw_data_sha256": {},
+            "seeds": {},
+        },
+    }
     md = verdict.markdown(head)
     assert "NOT shown to be entangled" in md and "ENTANGLED**" not in md
     assert head["comparison"]["C"]["duan"]["agree"] is False  # 1.2 +- 0.03 vs the paper's 0.83 +- 0.13
@@ -84,13 +102,15 @@ def test_agreement_rule():
     assert not verdict.agrees("duan", {"value": 1.2, "sigma": 0.02}, (0.83, 0.13, ""), 0.95)
     assert verdict.agrees("prob_duan_below_one", 0.999, (0.99, None, "> 0.99"), 0.95)
     assert not verdict.agrees("prob_duan_below_one", 0.98, (0.99, None, "> 0.99"), 0.95)
-    assert verdict.agrees("Xplus_BAE", {"value": 0.44, "sigma": 0.01}, verdict.paper_entry(PAPER, "C", "Xplus_BAE"), 0.95)
+    assert verdict.agrees(
+        "Xplus_BAE", {"value": 0.44, "sigma": 0.01}, verdict.paper_entry(PAPER, "C", "Xplus_BAE"), 0.95
+    )
     assert verdict.paper_entry(PAPER, "D", "Xplus_BAE") is None
 
 
 def _records(fields, columns):
     out = np.empty(len(columns[0]), dtype=[(f, float) for f in fields])
-    for f, c in zip(fields, columns):
+    for f, c in zip(fields, columns, strict=True):
         out[f] = c
     return out
 

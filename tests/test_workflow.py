@@ -11,12 +11,40 @@ from conftest import ROOT, copy_repository, planned_rules, snakemake
 
 pytestmark = pytest.mark.workflow
 
-FIGURES = ["raw_traces", "fig1b", "fig1c", "fig1d", "figS1_thermal_calibration", "figS2_sideband_calibration",
-           "figS3_probe_calibration", "fig2a", "fig2b", "fig2c", "fig2d", "fig3", "fig4a", "fig4b", "fig4c", "fig4d",
-           "figD1_duan_couplings", "figD2_duan_baths", "figD3_detuning_vs_g_ratio"]
-NOTEBOOKS = ["00_raw_data", "01_model_overview", "02_thermal_calibration", "03_sideband_calibration",
-             "04_probe_calibration", "05_pump_fits", "06_mcmc_C", "06_mcmc_D", "07_probe_readout",
-             "08_entanglement_verdict", "10_design_maps"]
+FIGURES = [
+    "raw_traces",
+    "fig1b",
+    "fig1c",
+    "fig1d",
+    "figS1_thermal_calibration",
+    "figS2_sideband_calibration",
+    "figS3_probe_calibration",
+    "fig2a",
+    "fig2b",
+    "fig2c",
+    "fig2d",
+    "fig3",
+    "fig4a",
+    "fig4b",
+    "fig4c",
+    "fig4d",
+    "figD1_duan_couplings",
+    "figD2_duan_baths",
+    "figD3_detuning_vs_g_ratio",
+]
+NOTEBOOKS = [
+    "00_raw_data",
+    "01_model_overview",
+    "02_thermal_calibration",
+    "03_sideband_calibration",
+    "04_probe_calibration",
+    "05_pump_fits",
+    "06_mcmc_C",
+    "06_mcmc_D",
+    "07_probe_readout",
+    "08_entanglement_verdict",
+    "10_design_maps",
+]
 FIGURES += [f"figS{n}_{d}" for n in ("4_corner", "4_chains", "5_posteriors") for d in "CD"]
 
 
@@ -55,16 +83,30 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
     truth = json.loads((ROOT / "data" / "simulation_truth.json").read_text())["datasets"]
     for name in ("C", "D"):
         e = head["datasets"][name]
-        for key in ("Xplus_BAE", "phi_opt_deg", "Xplus_lsq", "Pminus_lsq", "Pminus_mcmc", "duan", "probe_imbalance",
-                    "probe_correction"):
+        for key in (
+            "Xplus_BAE",
+            "phi_opt_deg",
+            "Xplus_lsq",
+            "Pminus_lsq",
+            "Pminus_mcmc",
+            "duan",
+            "probe_imbalance",
+            "probe_correction",
+        ):
             assert {"value", "sigma"} <= set(e[key]) and e[key]["sigma"] > 0, (name, key)
         for key in ("Xplus_BAE", "Pminus_mcmc", "duan"):
             lo, hi = e[key]["ci95"]
             assert lo < e[key]["value"] < hi
         assert 0 <= e["prob_duan_below_one"] <= 1 and 0 <= e["prob_Pminus_below_half"] <= 1
         assert e["entangled"] == (e["prob_duan_below_one"] >= head["verdict_probability"])
-        pairs = {"Xplus_BAE": "Xplus", "phi_opt_deg": "phi_opt_deg", "Pminus_mcmc": "Pminus", "duan": "duan",
-                 "probe_imbalance": "probe_imbalance", "probe_correction": "probe_correction"}
+        pairs = {
+            "Xplus_BAE": "Xplus",
+            "phi_opt_deg": "phi_opt_deg",
+            "Pminus_mcmc": "Pminus",
+            "duan": "duan",
+            "probe_imbalance": "probe_imbalance",
+            "probe_correction": "probe_correction",
+        }
         pulls = {key: (e[key]["value"] - truth[name][true_key]) / e[key]["sigma"] for key, true_key in pairs.items()}
         # D's imbalance and correction sit at ~2 sigma on the archive (see tests/test_closure.py)
         assert sum(abs(p) > 2 for p in pulls.values()) <= 1 and max(map(abs, pulls.values())) < 3, (name, pulls)
@@ -85,14 +127,24 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
         assert counts["below"] / counts["draws"] == pytest.approx(e["prob_duan_below_one"], abs=1e-12)
         assert set(e["estimators"]) >= set(pairs)
     prov = head["provenance"]
-    assert set(prov) >= {"git", "versions", "raw_data_sha256", "config_sha256", "config", "config_overrides", "seeds",
-                         "created_utc"}
+    assert set(prov) >= {
+        "git",
+        "versions",
+        "raw_data_sha256",
+        "config_sha256",
+        "config",
+        "config_overrides",
+        "seeds",
+        "created_utc",
+    }
     # the run used --configfile config/quick.yaml: its settings are the effective config, each marked
     quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
     default = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     assert prov["config"]["mcmc"]["max_steps"] == quick["mcmc"]["max_steps"]
-    assert prov["config_overrides"]["mcmc.max_steps"] == {"effective": quick["mcmc"]["max_steps"],
-                                                          "default": default["mcmc"]["max_steps"]}
+    assert prov["config_overrides"]["mcmc.max_steps"] == {
+        "effective": quick["mcmc"]["max_steps"],
+        "default": default["mcmc"]["max_steps"],
+    }
     assert "mcmc.seeds" not in prov["config_overrides"]  # the same in both files: not an override
     manifest = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
     assert all(digest in manifest for digest in prov["raw_data_sha256"].values())
@@ -121,8 +173,9 @@ def test_results_dir_override_leaves_default_untouched(run_copy, tmp_path):
 def test_html_renders_are_a_rule_of_their_own(run_copy):
     """`make` writes executed notebooks; their HTML renders come from rule notebook_html (`make report`)."""
     repo = run_copy
-    snakemake(repo, "--cores", "1", "--configfile", "config/quick.yaml", "--",
-              "results/notebooks/07_probe_readout.html")
+    snakemake(
+        repo, "--cores", "1", "--configfile", "config/quick.yaml", "--", "results/notebooks/07_probe_readout.html"
+    )
     assert (repo / "results" / "notebooks" / "07_probe_readout.html").stat().st_size > 10_000
     assert planned_rules(repo, "--", "html") == {"html", "notebook_html"}  # renders only: no step reruns
 
@@ -151,13 +204,33 @@ def test_another_raw_data_set_through_the_same_workflow(run_copy, tmp_path):
     repo = run_copy
     other_raw, other_results = tmp_path / "raw", tmp_path / "out"
     subprocess.run(
-        [sys.executable, "-m", "entangled_drums.simulate", "--truth", str(ROOT / "config" / "simulation.yaml"),
-         "--out", str(other_raw), "--seed", "7"], check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "entangled_drums.lab.simulate",
+            "--truth",
+            str(ROOT / "config" / "simulation.yaml"),
+            "--out",
+            str(other_raw),
+            "--seed",
+            "7",
+        ],
+        check=True,
+        capture_output=True,
     )
     manifest_before = (repo / "data" / "raw" / "MANIFEST.sha256").read_text()
     results_before = sorted((p.relative_to(repo), p.stat().st_mtime_ns) for p in (repo / "results").rglob("*"))
-    snakemake(repo, "--cores", "2", "--config", f"raw_dir={other_raw}", f"results_dir={other_results}",
-              "--", "raw_overview", "thermal_calibration")
+    snakemake(
+        repo,
+        "--cores",
+        "2",
+        "--config",
+        f"raw_dir={other_raw}",
+        f"results_dir={other_results}",
+        "--",
+        "raw_overview",
+        "thermal_calibration",
+    )
     inventory = json.loads((other_results / "raw" / "inventory.json").read_text())
     assert {row["sha256"] for row in inventory}.isdisjoint(manifest_before.split())
     assert (repo / "data" / "raw" / "MANIFEST.sha256").read_text() == manifest_before
@@ -165,8 +238,15 @@ def test_another_raw_data_set_through_the_same_workflow(run_copy, tmp_path):
 
 
 def test_missing_raw_directory_is_a_clear_error(code_copy, tmp_path):
-    proc = snakemake(code_copy, "--cores", "1", "--config", f"raw_dir={tmp_path / 'none'}",
-                     f"results_dir={tmp_path / 'out'}", check=False)
+    proc = snakemake(
+        code_copy,
+        "--cores",
+        "1",
+        "--config",
+        f"raw_dir={tmp_path / 'none'}",
+        f"results_dir={tmp_path / 'out'}",
+        check=False,
+    )
     assert proc.returncode != 0
     assert "MANIFEST.sha256" in proc.stdout + proc.stderr
     assert not (tmp_path / "out" / "raw" / "inventory.json").exists()
@@ -219,8 +299,12 @@ def test_notebook_runs_by_hand_with_its_defaults(run_copy, step, tmp_path):
 
     repo = run_copy
     out = tmp_path / f"{step}.ipynb"
-    proc = subprocess.run([sys.executable, "-m", "entangled_drums.notebook", f"notebooks/{step}.py", str(out)],
-                          cwd=repo, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "entangled_drums.product.notebook", f"notebooks/{step}.py", str(out)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert out.stat().st_size > 1000
 
@@ -250,9 +334,14 @@ def test_renamed_and_fewer_data_sets_run_from_config_alone(tmp_path):
     rawdata.write_manifest(raw)
     config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
     quick = yaml.safe_load((repo / "config" / "quick.yaml").read_text())
-    config["datasets"] = {"run7": dict(config["datasets"]["C"], series="run7", label="run 7", color="#000080"),
-                          "D": config["datasets"]["D"]}
-    config["figures"] = {"pump_panels": {"run7": {"name": "fig2_run7"}, "D": {"name": "fig2_D"}}, "main_dataset": "run7"}
+    config["datasets"] = {
+        "run7": dict(config["datasets"]["C"], series="run7", label="run 7", color="#000080"),
+        "D": config["datasets"]["D"],
+    }
+    config["figures"] = {
+        "pump_panels": {"run7": {"name": "fig2_run7"}, "D": {"name": "fig2_D"}},
+        "main_dataset": "run7",
+    }
     config["mcmc"] = {**config["mcmc"], **quick["mcmc"], "datasets": ["run7"]}
     config["readout"]["datasets"] = ["run7"]
     (repo / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -269,11 +358,16 @@ def test_renamed_and_fewer_data_sets_run_from_config_alone(tmp_path):
         assert (figures / f"{name}.png").is_file(), name
     assert not list(figures.glob("fig2a*")) and not (repo / "results" / "mcmc" / "D.json").exists()
     assert "\\newcommand{\\XplusBAE}" in (repo / "results" / "headline.tex").read_text()
-    assert "run 7" in (repo / "results" / "headline.md").read_text() or "run7" in (repo / "results" / "headline.md").read_text()
+    assert (
+        "run 7" in (repo / "results" / "headline.md").read_text()
+        or "run7" in (repo / "results" / "headline.md").read_text()
+    )
 
 
 def test_inconsistent_data_set_lists_are_a_clear_error(code_copy):
     proc = snakemake(code_copy, "--dry-run", "--config", "mcmc={'datasets': ['C']}", check=False)
     assert proc.returncode != 0
-    assert ("config: readout.datasets ['D'] have no posterior: add them to mcmc.datasets (the verdict needs both)"
-            in proc.stderr + proc.stdout), proc.stderr[-2000:]
+    assert (
+        "config: readout.datasets ['D'] have no posterior: add them to mcmc.datasets (the verdict needs both)"
+        in proc.stderr + proc.stdout
+    ), proc.stderr[-2000:]

@@ -11,7 +11,7 @@ rule compile_kernels:
     conda:
         ENVIRONMENT
     shell:
-        "python -m entangled_drums.warmup {output:q} > {log:q} 2>&1"
+        "python -m entangled_drums.product.warmup {output:q} > {log:q} 2>&1"
 
 
 rule cavity_calibration:
@@ -27,6 +27,11 @@ rule cavity_calibration:
             caption="../report/figS0.rst",
             category="Calibrations",
         ),
+    log:
+        results("logs", "02a_cavity_calibration.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, output: notebook_params(
             raw_dir=RAW,
@@ -34,11 +39,6 @@ rule cavity_calibration:
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "02a_cavity_calibration.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -56,6 +56,11 @@ rule thermal_calibration:
             caption="../report/figS1.rst",
             category="Calibrations",
         ),
+    log:
+        results("logs", "02_thermal_calibration.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, output: notebook_params(
             raw_dir=RAW,
@@ -64,11 +69,6 @@ rule thermal_calibration:
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "02_thermal_calibration.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -89,6 +89,11 @@ rule sideband_calibration:
             caption="../report/figS2.rst",
             category="Calibrations",
         ),
+    log:
+        results("logs", "03_sideband_calibration.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             raw_dir=RAW,
@@ -98,11 +103,6 @@ rule sideband_calibration:
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "03_sideband_calibration.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -122,6 +122,11 @@ rule probe_calibration:
             caption="../report/figS3.rst",
             category="Calibrations",
         ),
+    log:
+        results("logs", "04_probe_calibration.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             raw_dir=RAW,
@@ -131,10 +136,5 @@ rule probe_calibration:
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "04_probe_calibration.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

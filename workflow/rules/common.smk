@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 # Steps run `python`: make it the interpreter running Snakemake (e.g. .venv/bin/snakemake
 # without activating the venv). With --sdm conda the job's environment comes first anyway.
 _search_path = os.environ["PATH"]
@@ -43,16 +45,21 @@ def raw_files(*names):
 
 def dataset_color(name):
     """The configured (or default) colour of data set ``name``."""
-    from entangled_drums.datasets import color
+    from entangled_drums.data.datasets import color
 
     return color(config["datasets"], name)
 
 
 def mcmc_threads():
     """Threads of one data set's MCMC step: its seeds' runs in parallel where the cores allow all data
-    sets' steps at once (``cores // data sets``, at least 1, at most one per seed)."""
-    per_dataset = workflow.cores // max(1, len(config["mcmc"]["datasets"]))
-    return max(1, min(len(config["mcmc"]["seeds"]), per_dataset))
+    sets' steps at once (``cores // data sets``, at least 1, at most one per seed). A cluster run sets
+    no total of cores: there every run gets its own thread (the profile may set others)."""
+    seeds = len(config["mcmc"]["seeds"])
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # no --cores: a cluster executor
+        return seeds
+    return max(1, min(seeds, cores // max(1, len(config["mcmc"]["datasets"]))))
 
 
 def notebook_params(**values):
@@ -65,7 +72,7 @@ def notebook_params(**values):
 # `python` is the environment's interpreter (make puts .venv/bin first on PATH; with
 # --sdm conda it is the environment of environment.yml).
 NOTEBOOK_CMD = (
-    "python -m entangled_drums.notebook {input.notebook:q} {output.notebook:q} "
+    "python -m entangled_drums.product.notebook {input.notebook:q} {output.notebook:q} "
     "--params {params.nb:q} > {log:q} 2>&1"
 )
 

@@ -15,22 +15,22 @@ rule coverage_replica:
     output:
         estimate=results("coverage", "replicas", "seed{seed}", "estimate.json"),
         truth=results("coverage", "replicas", "seed{seed}", "truth.json"),
-    params:
-        config=lambda wildcards: json.dumps(config, sort_keys=True),
-        out=lambda wildcards, output: str(Path(output.estimate).parent),
-        mcmc=lambda wildcards: "" if int(wildcards.seed) in MCMC_SEEDS else "--no-mcmc",
+    log:
+        results("logs", "coverage", "seed{seed}.log"),
     wildcard_constraints:
         seed=r"\d+",
+    conda:
+        ENVIRONMENT
     threads: lambda wildcards: 2 if int(wildcards.seed) in MCMC_SEEDS else 1  # the MCMC runs its seeds in parallel
     resources:
         runtime=30,
         mem_mb=2000,
-    log:
-        results("logs", "coverage", "seed{seed}.log"),
-    conda:
-        ENVIRONMENT
+    params:
+        config=lambda wildcards: json.dumps(config, sort_keys=True),
+        out=lambda wildcards, output: str(Path(output.estimate).parent),
+        mcmc=lambda wildcards: "" if int(wildcards.seed) in MCMC_SEEDS else "--no-mcmc",
     shell:
-        "python -m entangled_drums.coverage --truth {input.truth:q} --seed {wildcards.seed} --config {params.config:q} "
+        "python -m entangled_drums.studies.coverage --truth {input.truth:q} --seed {wildcards.seed} --config {params.config:q} "
         "--out {params.out:q} --processes {threads} {params.mcmc} > {log:q} 2>&1"
 
 
@@ -44,8 +44,15 @@ rule coverage:
         notebook=results("notebooks", "09_coverage.ipynb"),
         json=results("coverage", "summary.json"),
         md=report(results("coverage", "summary.md"), caption="../report/coverage.rst", category="Beyond the paper"),
-        figure=report(multiext(results("figures", "figS7_coverage"), ".pdf", ".png"), caption="../report/coverage.rst",
-                      category="Beyond the paper"),
+        figure=report(
+            multiext(results("figures", "figS7_coverage"), ".pdf", ".png"),
+            caption="../report/coverage.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        results("logs", "09_coverage.log"),
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             replica_dir=str(Path(input.estimates[0]).parent.parent),
@@ -54,10 +61,6 @@ rule coverage:
             output_md=output.md,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "09_coverage.log"),
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -76,8 +79,15 @@ rule closure:
     output:
         notebook=results("notebooks", "11_closure.ipynb"),
         json=results("closure", "pulls.json"),
-        figure=report(multiext(results("figures", "figS6_closure"), ".pdf", ".png"), caption="../report/closure.rst",
-                      category="Beyond the paper"),
+        figure=report(
+            multiext(results("figures", "figS6_closure"), ".pdf", ".png"),
+            caption="../report/closure.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        results("logs", "11_closure.log"),
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             truth_json=input.truth,
@@ -90,9 +100,5 @@ rule closure:
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "11_closure.log"),
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

@@ -11,11 +11,22 @@ rule design_maps:
         notebook=results("notebooks", "10_design_maps.ipynb"),
         json=results("design", "maps.json"),
         figures=report(
-            multiext(results("figures", "figD"), "1_duan_couplings.pdf", "1_duan_couplings.png",
-                     "2_duan_baths.pdf", "2_duan_baths.png", "3_detuning_vs_g_ratio.pdf", "3_detuning_vs_g_ratio.png"),
+            multiext(
+                results("figures", "figD"),
+                "1_duan_couplings.pdf",
+                "1_duan_couplings.png",
+                "2_duan_baths.pdf",
+                "2_duan_baths.png",
+                "3_detuning_vs_g_ratio.pdf",
+                "3_detuning_vs_g_ratio.png",
+            ),
             caption="../report/design.rst",
             category="Beyond the paper",
         ),
+    log:
+        results("logs", "10_design_maps.log"),
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             device=config["device"],
@@ -27,9 +38,5 @@ rule design_maps:
             output_json=output.json,
             figure_dir=str(Path(output.figures[0]).parent),
         ),
-    log:
-        results("logs", "10_design_maps.log"),
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

@@ -18,6 +18,10 @@ rule fig1_scheme:
             caption="../report/fig1c.rst",
             category="Fig. 1 scheme",
         ),
+    log:
+        results("logs", "01_model_overview.log"),
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             device=config["device"],
@@ -25,9 +29,5 @@ rule fig1_scheme:
             dataset=config["datasets"][main_dataset(config)],
             figure_dir=str(Path(output.fig1b[0]).parent),
         ),
-    log:
-        results("logs", "01_model_overview.log"),
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

@@ -10,8 +10,15 @@ rule pump_fits:
     output:
         notebook=results("notebooks", "05_pump_fits.ipynb"),
         json=results("fits", "pump_fits.json"),
-        figures=[report(f, caption="../report/fig2.rst", category="Fig. 2 pump spectra")
-                 for f in figure_files(*[panel["name"] for panel in config["figures"]["pump_panels"].values()])],
+        figures=[
+            report(f, caption="../report/fig2.rst", category="Fig. 2 pump spectra")
+            for f in figure_files(*[panel["name"] for panel in config["figures"]["pump_panels"].values()])
+        ],
+    log:
+        results("logs", "05_pump_fits.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             raw_dir=RAW,
@@ -23,10 +30,5 @@ rule pump_fits:
             output_json=output.json,
             figure_dir=str(Path(output.figures[0]).parent),
         ),
-    log:
-        results("logs", "05_pump_fits.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

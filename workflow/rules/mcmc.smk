@@ -12,12 +12,34 @@ rule mcmc:
         json=results("mcmc", "{dataset}.json"),
         samples=results("mcmc", "{dataset}_samples.npy"),
         posterior=results("mcmc", "{dataset}_posterior.nc"),
-        corner=report(multiext(results("figures", "figS4_corner_{dataset}"), ".pdf", ".png"),
-                      caption="../report/figS4.rst", category="MCMC"),
-        chains=report(multiext(results("figures", "figS4_chains_{dataset}"), ".pdf", ".png"),
-                      caption="../report/figS4.rst", category="MCMC"),
-        posteriors=report(multiext(results("figures", "figS5_posteriors_{dataset}"), ".pdf", ".png"),
-                          caption="../report/figS5.rst", category="MCMC"),
+        corner=report(
+            multiext(results("figures", "figS4_corner_{dataset}"), ".pdf", ".png"),
+            caption="../report/figS4.rst",
+            category="MCMC",
+        ),
+        chains=report(
+            multiext(results("figures", "figS4_chains_{dataset}"), ".pdf", ".png"),
+            caption="../report/figS4.rst",
+            category="MCMC",
+        ),
+        posteriors=report(
+            multiext(results("figures", "figS5_posteriors_{dataset}"), ".pdf", ".png"),
+            caption="../report/figS5.rst",
+            category="MCMC",
+        ),
+    log:
+        results("logs", "06_mcmc_{dataset}.log"),
+    wildcard_constraints:
+        dataset="|".join(re.escape(name) for name in config["mcmc"]["datasets"]),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
+    # one process per data set; its seeds' runs share the threads it gets. On 2 cores the data sets'
+    # posteriors run side by side (1 thread each) instead of one after the other with 2.
+    threads: mcmc_threads()
+    resources:
+        runtime=60,
+        mem_mb=2000,
     params:
         nb=lambda wildcards, input, output, threads: notebook_params(
             raw_dir=RAW,
@@ -35,18 +57,5 @@ rule mcmc:
             figure_dir=str(Path(output.corner[0]).parent),
             processes=threads,
         ),
-    wildcard_constraints:
-        dataset="|".join(re.escape(name) for name in config["mcmc"]["datasets"]),
-    # one process per data set; its seeds' runs share the threads it gets. On 2 cores the data sets'
-    # posteriors run side by side (1 thread each) instead of one after the other with 2.
-    threads: mcmc_threads()
-    resources:
-        runtime=60,
-        mem_mb=2000,
-    log:
-        results("logs", "06_mcmc_{dataset}.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

@@ -14,6 +14,10 @@ rule raw_overview:
             caption="../report/raw_traces.rst",
             category="Raw data",
         ),
+    log:
+        results("logs", "00_raw_data.log"),
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, output: notebook_params(
             raw_dir=RAW,
@@ -23,9 +27,5 @@ rule raw_overview:
             inventory_json=output.inventory,
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "00_raw_data.log"),
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

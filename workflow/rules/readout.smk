@@ -5,7 +5,9 @@ rule probe_readout:
     """<(X+^phi)^2> from the probe areas of each readout data set, the probe imbalance and correction (Figs. 3, 4a, 4b)."""
     input:
         notebook="notebooks/07_probe_readout.py",
-        raw=raw_files(*[f"{kind}_{name}.nc" for name in config["readout"]["datasets"] for kind in ("probe", "background")]),
+        raw=raw_files(
+            *[f"{kind}_{name}.nc" for name in config["readout"]["datasets"] for kind in ("probe", "background")]
+        ),
         sideband=results("calibration", "sideband.json"),
         probe=results("calibration", "probe.json"),
         pump_fits=results("fits", "pump_fits.json"),
@@ -13,12 +15,26 @@ rule probe_readout:
         notebook=results("notebooks", "07_probe_readout.ipynb"),
         json=results("readout", "probes.json"),
         draws=expand(results("readout", "xplus_draws_{dataset}.npy"), dataset=config["readout"]["datasets"]),
-        fig3=report(multiext(results("figures", "fig3"), ".pdf", ".png"), caption="../report/fig3.rst",
-                    category="Fig. 3-4 probes and verdict"),
-        fig4a=report(multiext(results("figures", "fig4a"), ".pdf", ".png"), caption="../report/fig4ab.rst",
-                     category="Fig. 3-4 probes and verdict"),
-        fig4b=report(multiext(results("figures", "fig4b"), ".pdf", ".png"), caption="../report/fig4ab.rst",
-                     category="Fig. 3-4 probes and verdict"),
+        fig3=report(
+            multiext(results("figures", "fig3"), ".pdf", ".png"),
+            caption="../report/fig3.rst",
+            category="Fig. 3-4 probes and verdict",
+        ),
+        fig4a=report(
+            multiext(results("figures", "fig4a"), ".pdf", ".png"),
+            caption="../report/fig4ab.rst",
+            category="Fig. 3-4 probes and verdict",
+        ),
+        fig4b=report(
+            multiext(results("figures", "fig4b"), ".pdf", ".png"),
+            caption="../report/fig4ab.rst",
+            category="Fig. 3-4 probes and verdict",
+        ),
+    log:
+        results("logs", "07_probe_readout.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             raw_dir=RAW,
@@ -35,11 +51,6 @@ rule probe_readout:
             draws_dir=str(Path(output.json).parent),
             figure_dir=str(Path(output.fig3[0]).parent),
         ),
-    log:
-        results("logs", "07_probe_readout.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -54,19 +65,34 @@ rule entanglement_verdict:
         pump_fits=results("fits", "pump_fits.json"),
         probes=results("readout", "probes.json"),
         draws=expand(results("readout", "xplus_draws_{dataset}.npy"), dataset=config["readout"]["datasets"]),
-        mcmc=expand(results("mcmc", "{dataset}{ext}"), dataset=config["readout"]["datasets"],
-                    ext=(".json", "_samples.npy")),
+        mcmc=expand(
+            results("mcmc", "{dataset}{ext}"), dataset=config["readout"]["datasets"], ext=(".json", "_samples.npy")
+        ),
     output:
         notebook=results("notebooks", "08_entanglement_verdict.ipynb"),
         json=report(results("headline.json"), caption="../report/headline.rst", category="Headline"),
         md=report(results("headline.md"), caption="../report/headline.rst", category="Headline"),
         tex=results("headline.tex"),
-        fig4c=report(multiext(results("figures", "fig4c"), ".pdf", ".png"), caption="../report/fig4c.rst",
-                     category="Fig. 3-4 probes and verdict"),
-        fig4d=report(multiext(results("figures", "fig4d"), ".pdf", ".png"), caption="../report/fig4d.rst",
-                     category="Fig. 3-4 probes and verdict"),
-        fig1d=report(multiext(results("figures", "fig1d"), ".pdf", ".png"), caption="../report/fig1d.rst",
-                     category="Fig. 1 scheme"),
+        fig4c=report(
+            multiext(results("figures", "fig4c"), ".pdf", ".png"),
+            caption="../report/fig4c.rst",
+            category="Fig. 3-4 probes and verdict",
+        ),
+        fig4d=report(
+            multiext(results("figures", "fig4d"), ".pdf", ".png"),
+            caption="../report/fig4d.rst",
+            category="Fig. 3-4 probes and verdict",
+        ),
+        fig1d=report(
+            multiext(results("figures", "fig1d"), ".pdf", ".png"),
+            caption="../report/fig1d.rst",
+            category="Fig. 1 scheme",
+        ),
+    log:
+        results("logs", "08_entanglement_verdict.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             raw_dir=RAW,
@@ -86,11 +112,6 @@ rule entanglement_verdict:
             headline_stem=str(Path(output.json).with_suffix("")),
             figure_dir=str(Path(output.fig4c[0]).parent),
         ),
-    log:
-        results("logs", "08_entanglement_verdict.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD
 
@@ -108,8 +129,16 @@ rule error_budget:
         notebook=results("notebooks", "12_error_budget.ipynb"),
         json=results("error_budget.json"),
         md=report(results("error_budget.md"), caption="../report/figE1.rst", category="Error budget"),
-        figure=report(multiext(results("figures", "figE1_error_budget"), ".pdf", ".png"), caption="../report/figE1.rst",
-                      category="Error budget"),
+        figure=report(
+            multiext(results("figures", "figE1_error_budget"), ".pdf", ".png"),
+            caption="../report/figE1.rst",
+            category="Error budget",
+        ),
+    log:
+        results("logs", "12_error_budget.log"),
+    priority: 1  # on the critical path of `make` (make bench)
+    conda:
+        ENVIRONMENT
     params:
         nb=lambda wildcards, input, output: notebook_params(
             datasets=config["readout"]["datasets"],
@@ -121,10 +150,5 @@ rule error_budget:
             output_stem=str(Path(output.json).with_suffix("")),
             figure_dir=str(Path(output.figure[0]).parent),
         ),
-    log:
-        results("logs", "12_error_budget.log"),
-    priority: 1  # on the critical path of `make` (make bench)
-    conda:
-        ENVIRONMENT
     shell:
         NOTEBOOK_CMD

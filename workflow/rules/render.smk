@@ -8,14 +8,14 @@ rule notebook_html:
         results("notebooks", "{name}.ipynb"),
     output:
         results("notebooks", "{name}.html"),
-    wildcard_constraints:
-        name=r"[0-9][0-9a-z]*_[A-Za-z0-9_.-]+",
     log:
         results("logs", "html", "{name}.log"),
+    wildcard_constraints:
+        name=r"[0-9][0-9a-z]*_[A-Za-z0-9_.-]+",
     conda:
         ENVIRONMENT
     shell:
-        "python -m entangled_drums.notebook --render {input:q} {output:q} > {log:q} 2>&1"
+        "python -m entangled_drums.product.notebook --render {input:q} {output:q} > {log:q} 2>&1"
 
 
 rule html:

@@ -9,12 +9,12 @@ rule simulate_replica:
     output:
         manifest=results("replicas", "seed{seed}", "raw", "MANIFEST.sha256"),
         truth=results("replicas", "seed{seed}", "simulation_truth.json"),
-    params:
-        out=lambda wildcards, output: str(Path(output.manifest).parent),
     log:
         results("logs", "simulate_seed{seed}.log"),
     conda:
         ENVIRONMENT
+    params:
+        out=lambda wildcards, output: str(Path(output.manifest).parent),
     shell:
-        "python -m entangled_drums.simulate --truth {input.truth:q} --out {params.out:q} "
+        "python -m entangled_drums.lab.simulate --truth {input.truth:q} --out {params.out:q} "
         "--truth-json {output.truth:q} --seed {wildcards.seed} > {log:q} 2>&1"

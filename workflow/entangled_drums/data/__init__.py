@@ -1,0 +1,8 @@
+"""The data: raw files and their schema, the data sets the configuration names, result files.
+
+``rawdata`` reads, validates and writes the raw NetCDF files and their manifest; ``ingest`` turns
+an experimenter's analyser exports into them; ``datasets`` says which data sets the configuration
+analyses; ``jsonio`` writes and reads the workflow's JSON and NumPy results.
+
+May import: ``physics``.
+"""

@@ -1,0 +1,624 @@
+"""Back-action-evading probe analysis of one data set (docs/model.md §4, §5 step 5).
+
+1. Each probe trace minus its probes-off background, in quanta (same gain and grid): the probe
+   signal near ``f_c -+ Omega``, with per-bin sigma from both traces' averaging statistics.
+   The traces share one background, so their errors are correlated (:func:`whitener`).
+2. Its area over the recorded windows, summed bin by bin (the background is the baseline).
+3. The probe imbalance ``r = g-/g+`` and the phase offset (true quadrature angle = setpoint +
+   offset) from a joint least-squares fit of the subtracted line shapes with the model at the
+   pump fit's parameters, averaged over the phase drift within a trace, residuals whitened
+   with the shared background's covariance. ``g-`` is the red probe's calibrated coupling (it
+   "stays constant" with the pumps on); ``g+ = g-/r``.
+4. ``<(X+^phi)^2> = F(phi) A / (s P_red)``, where ``s P_red`` is the probe calibration's area
+   per unit variance and ``F = V_model k_model / A_model`` is the model's factor for what the
+   window area misses: the imbalance (the paper's ~18 %) and the tails outside the recorded
+   windows. Both parts are reported.
+5. ``<(X+^phi)^2>`` vs setpoint is ``a + b cos 2phi + c sin 2phi`` (a quadratic form in
+   ``cos phi, sin phi``); a generalised least-squares fit (the points share the background's
+   area noise) gives the minimum and the optimal setpoint,
+   and Monte Carlo draws of the fit and of the calibration scales give their distribution.
+
+Phase wander within an acquisition averages the variance over a few degrees; that can only
+raise it, so the probe value is an upper bound on the instantaneous minimum (conservative for
+the entanglement verdict).
+"""
+
+import numpy as np
+
+from ..calibration.drums import quanta_sigma, to_quanta, tone, windows
+from ..inference import pumpfit
+from ..physics import drive
+from ..physics.model import UnstableSystemError, collective_variances, linear_system, steady_state
+from ..physics.spectra import probe_signal, pump_spectrum
+from ..stats.fitting import FitError, fit, generalised_least_squares
+from ..stats.shares import combine, split
+from .correction import area_correction, probe_area
+from .correction import correction_parts as readout_correction_parts
+
+
+class ProbeDataError(ValueError):
+    """Probe and background traces that cannot be subtracted (different grids, missing tones)."""
+
+
+def subtracted(probe_ds, background_ds, gain_db, n_add, source="probe data"):
+    """Background-subtracted probe traces: list of dicts with ``f`` (Hz), ``signal``, ``sigma``
+    (quanta), ``setpoint_deg``."""
+    fb = np.asarray(background_ds["frequency"].values[0], dtype=float)
+    psd_b = np.asarray(background_ds["psd"].values[0], dtype=float)
+    qb = to_quanta(fb, psd_b, gain_db, n_add)
+    sb = quanta_sigma(fb, psd_b, background_ds["n_averages"].values[0], gain_db)
+    out = []
+    for i in range(probe_ds.sizes["trace"]):
+        f = np.asarray(probe_ds["frequency"].values[i], dtype=float)
+        if f.shape != fb.shape or not np.allclose(f, fb, rtol=0, atol=1e-3):
+            raise ProbeDataError(
+                f"{source}: trace {i} is not on the background's frequency grid; "
+                "a probe trace and its background must share the grid"
+            )
+        setpoint = float(probe_ds["probe_phase_setpoint"].values[i])
+        if not np.isfinite(setpoint):
+            raise ProbeDataError(f"{source}: trace {i} has no probe_phase_setpoint")
+        psd = np.asarray(probe_ds["psd"].values[i], dtype=float)
+        signal = to_quanta(f, psd, gain_db, n_add) - qb
+        sigma_probe = quanta_sigma(f, psd, probe_ds["n_averages"].values[i], gain_db)
+        out.append(
+            {
+                "index": i,
+                "f": f,
+                "signal": signal,
+                "sigma": np.hypot(sigma_probe, sb),
+                "sigma_probe": sigma_probe,
+                "sigma_background": sb,
+                "setpoint_deg": setpoint,
+            }
+        )
+    return out
+
+
+def whitener(traces):
+    """Per-bin whitening matrices of the subtracted traces' residuals: shape (n_bins, n_traces, n_traces).
+
+    All traces share one background trace, so in every bin their errors are correlated:
+    ``C_ij = delta_ij sigma_probe_i^2 + sigma_background^2``. Treating them as independent
+    would count the background's noise once per trace, and the line-shape fit would quote an
+    imbalance error ~2.5x too small (the coverage study found it). ``W`` satisfies
+    ``W^T W = C^-1``, so ``W e`` are independent unit-normal residuals.
+    """
+    sp = np.array([t["sigma_probe"] for t in traces]).T  # (bins, traces)
+    sb = np.asarray(traces[0]["sigma_background"])
+    C = np.einsum("ki,ij->kij", sp**2, np.eye(sp.shape[1])) + (sb**2)[:, None, None]
+    return np.linalg.inv(np.linalg.cholesky(C))
+
+
+def window_area(f, values, sigma=None):
+    """Sum of ``values * df`` over the contiguous windows of ``f`` (quanta x Hz), and its sigma."""
+    df = np.concatenate([np.gradient(f[a:b]) for a, b in windows(f)])
+    area = float(np.sum(values * df))
+    return (area, float(np.sqrt(np.sum((sigma * df) ** 2)))) if sigma is not None else area
+
+
+def probe_couplings(ds, i, device, sideband):
+    """Calibrated red-probe coupling ``g-`` (Hz, on drum 1) and the probes' common offset (Hz) of trace ``i``."""
+    f_c, kappa = float(device["f_c"]), float(device["kappa"])
+    f_red, p_red = tone(ds, i, "probe_red")
+    f_blue, _ = tone(ds, i, "probe_blue")
+    g_minus = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
+    return g_minus, 0.5 * (f_red + f_blue) - f_c
+
+
+def with_probes(pump_params, g_minus, imbalance, phase_rad, detuning=0.0):
+    """``pump_params`` with the probes on: ``g+ = g-/imbalance`` at quadrature angle ``phase_rad``."""
+    return pump_params.replace(
+        probe_g_minus=g_minus, probe_g_plus=g_minus / imbalance, probe_phase=phase_rad, probe_detuning=detuning
+    )
+
+
+def model_signal(params_on, f_offset):
+    """Model of a subtracted trace (quanta): probes-on emission minus the probes-off pump emission."""
+    system = linear_system(params_on)
+    off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0)
+    return (
+        pump_spectrum(params_on, f_offset, system)
+        + probe_signal(params_on, f_offset, system)
+        - pump_spectrum(off, f_offset)
+    )
+
+
+def correction_parts(params_on, f_offset):
+    """{"total", "balanced", "imbalance", "window"} at ``params_on``: total = balanced x imbalance x window
+    (:func:`entangled_drums.readout.correction.correction_parts`; window as in :func:`correction`)."""
+    balanced, imbalance = readout_correction_parts(params_on)
+    window = window_factor(params_on, f_offset)
+    return {"total": balanced * imbalance * window, "balanced": balanced, "imbalance": imbalance, "window": window}
+
+
+def correction(params_on, f_offset):
+    """(total factor F, imbalance part, window part) at ``params_on``: ``V = F A_window / k(g-)``.
+
+    Imbalance part: :func:`entangled_drums.readout.correction.area_correction` (full area); window part:
+    full model area / model area over the recorded grid ``f_offset`` (Hz from f_c).
+    """
+    imbalance = area_correction(params_on)
+    window = window_factor(params_on, f_offset)
+    return imbalance * window, imbalance, window
+
+
+def window_factor(params_on, f_offset):
+    """Full model area / model area over the recorded grid ``f_offset`` (Hz from f_c)."""
+    return probe_area(params_on) / window_area(f_offset, model_signal(params_on, f_offset))
+
+
+#: Pump-fit parameters that shape the probe signal (gain and n_add do not: the data are in quanta).
+PUMP_NAMES = [n for n in pumpfit.NAMES if n not in ("gain_dB", "n_add")]
+
+
+class PumpPrior:
+    """The pump fit's parameters as a correlated Gaussian prior, in whitened coordinates ``x = mu + L z``."""
+
+    def __init__(self, pump_fit, device, sideband):
+        names = pump_fit["fit"]["names"]
+        idx = [names.index(n) for n in PUMP_NAMES]
+        self.full = np.array(pump_fit["fit"]["values"], dtype=float)
+        cov = np.array(pump_fit["fit"]["covariance"], dtype=float)[np.ix_(idx, idx)]
+        self.idx = idx
+        self.L = np.linalg.cholesky(cov)
+        self.device, self.sideband = device, sideband
+
+    def params(self, z=None):
+        """Pump ``Params`` at whitened coordinates ``z`` (None: the pump fit's best values)."""
+        x = self.full.copy()
+        if z is not None:
+            x[self.idx] = x[self.idx] + self.L @ np.asarray(z, dtype=float)
+        return pumpfit.params_from(x, self.device, self.sideband)
+
+
+#: Gauss-Hermite nodes and weights of a standard-normal average (3 nodes: exact to 5th order in the wander).
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(3)
+_GH_W = _GH_W / _GH_W.sum()
+
+
+def wandered_signal(params_on, f_offset, wander_deg):
+    """:func:`model_signal` averaged over Gaussian probe-phase wander of rms ``wander_deg`` within
+    the acquisition (the paper: phi drifts several degrees in ~30 min)."""
+    if wander_deg == 0:
+        return model_signal(params_on, f_offset)
+    return sum(
+        w * model_signal(params_on.replace(probe_phase=params_on.probe_phase + np.radians(wander_deg) * u), f_offset)
+        for u, w in zip(_GH_X, _GH_W, strict=True)
+    )
+
+
+#: The line-shape fit's leading parameters; then one ``z_<name>`` per pump parameter (:data:`PUMP_NAMES`), one
+#: ``phase_error_deg_<i>`` per trace, and last ``phase_wander_deg``.
+LINESHAPE_HEAD = ["imbalance", "phase_offset_deg", "g_minus_scale", "gain_error_dB"]
+
+
+def lineshape_names(n_traces):
+    """Names of the line-shape fit's parameters, in the order of its vector, for ``n_traces`` traces."""
+    return (
+        LINESHAPE_HEAD
+        + [f"z_{n}" for n in PUMP_NAMES]
+        + [f"phase_error_deg_{i}" for i in range(n_traces)]
+        + ["phase_wander_deg"]
+    )
+
+
+def _unpack(x):
+    """(imbalance, phase_offset_deg, g_minus_scale, gain_error_dB, z (pump), phase errors (deg), wander (deg)) of a
+    line-shape fit vector."""
+    n_pump, head = len(PUMP_NAMES), len(LINESHAPE_HEAD)
+    return (*x[:head], x[head : head + n_pump], x[head + n_pump : -1], x[-1])
+
+
+def fit_imbalance(
+    traces, prior, couplings, f_c, settings, scale_sigmas, start=(1.0, 0.0), label="probe line-shape fit"
+):
+    """Joint fit of the subtracted traces: imbalance g-/g+, phase offset (deg), and nuisance parameters.
+
+    Nuisance parameters, each with its prior, so the imbalance's error includes them: the pump
+    parameters within the pump fit's covariance (``prior``: :class:`PumpPrior`, whitened
+    ``z ~ N(0, 1)``); the relative errors of the red probe's calibrated coupling and of the gain
+    (``scale_sigmas`` = (rel. sigma of g-, gain sigma in dB)); each trace's phase error
+    ``e_i ~ N(0, phase_sigma_deg)`` (true angle = setpoint + offset + e_i); the rms phase wander
+    within an acquisition, ``N(phase_wander_deg, phase_wander_sigma_deg)``, >= 0, common to all
+    traces (:func:`wandered_signal`). ``settings``: the config's ``readout`` block.
+    ``couplings``: per trace (g-, probe offset) from :func:`probe_couplings`. The residuals are
+    whitened with the shared background's correlation (:func:`whitener`); the covariance is
+    inflated by the reduced chi^2 when it exceeds 1. All traces must share one grid.
+    """
+    f_all = [t["f"] - f_c for t in traces]
+    n_pump, n_tr = len(PUMP_NAMES), len(traces)
+    names = lineshape_names(n_tr)
+
+    W = whitener(traces)
+    data = np.array([t["signal"] for t in traces]).T  # (bins, traces)
+
+    def residuals(x):
+        r, offset, g_scale, gain_error, z, errors, wander = _unpack(x)
+        try:
+            pump = prior.params(z)
+            model = np.array(
+                [
+                    wandered_signal(
+                        with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det), f, wander
+                    )
+                    for t, f, (g, det), e in zip(traces, f_all, couplings, errors, strict=True)
+                ]
+            ).T
+        except UnstableSystemError:
+            return np.full(data.size, 1e3)
+        return np.einsum("kij,kj->ki", W, data - model * 10 ** (gain_error / 10)).ravel()
+
+    wander = (float(settings["phase_wander_deg"]), float(settings["phase_wander_sigma_deg"]))
+    x0 = np.concatenate([start, [1.0, 0.0], np.zeros(n_pump + n_tr), [wander[0]]])
+    priors = {
+        "g_minus_scale": (1.0, float(scale_sigmas[0])),
+        "gain_error_dB": (0.0, float(scale_sigmas[1])),
+        "phase_wander_deg": wander,
+    }
+    priors.update({n: (0.0, 1.0) for n in names[4 : 4 + n_pump]})
+    priors.update({n: (0.0, float(settings["phase_sigma_deg"])) for n in names[4 + n_pump : 4 + n_pump + n_tr]})
+    bounds = {
+        key: tuple(float(v) for v in settings["fit_bounds"][key])
+        for key in ("imbalance", "phase_offset_deg", "phase_wander_deg")
+    }
+    return fit(
+        residuals,
+        x0,
+        names,
+        priors,
+        label=label,
+        bounds=bounds,
+        x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(n_tr, 0.5), [0.5]]),
+    )
+
+
+def phase_curve(setpoints_deg, values, covariance):
+    """Generalised least-squares fit of ``a + b cos 2phi + c sin 2phi`` to points with covariance
+    ``covariance`` (n x n): (coefficients, covariance inflated by the reduced chi^2 when that
+    exceeds 1, chi^2, dof)."""
+    phi = np.radians(np.asarray(setpoints_deg, dtype=float))
+    A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
+    coef, cov, chi2 = generalised_least_squares(A, values, covariance)
+    return coef, cov, chi2, phi.size - 3
+
+
+def curve_value(coef, phi_deg):
+    """``a + b cos 2phi + c sin 2phi`` at ``phi_deg``."""
+    phi = np.radians(np.asarray(phi_deg, dtype=float))
+    return coef[0] + coef[1] * np.cos(2 * phi) + coef[2] * np.sin(2 * phi)
+
+
+def curve_minimum(coef):
+    """(minimum, setpoint of the minimum in deg) of ``a + b cos 2phi + c sin 2phi``; works on arrays of rows."""
+    coef = np.atleast_2d(coef)
+    a, b, c = coef[:, 0], coef[:, 1], coef[:, 2]
+    minimum = a - np.hypot(b, c)
+    phi = np.degrees(0.5 * np.arctan2(-c, -b))
+    return minimum.squeeze(), phi.squeeze()
+
+
+def model_angle_curve(coef, offset_rad):
+    """Coefficients (n, 3) of a curve ``a + b cos 2s + c sin 2s`` over setpoints ``s`` re-expressed over the model's
+    quadrature angle ``phi = s + offset`` (``offset_rad``: scalar or (n,))."""
+    coef = np.atleast_2d(coef)
+    c2, s2 = np.cos(2 * np.asarray(offset_rad)), np.sin(2 * np.asarray(offset_rad))
+    a, b, c = coef[:, 0], coef[:, 1], coef[:, 2]
+    return np.column_stack([a, b * c2 - c * s2, b * s2 + c * c2])
+
+
+#: Fields of the probes' Monte Carlo draws: the minimum <X+^2> over phase, and the <(X+^phi)^2> curve
+#: ``Xplus_a + Xplus_b cos 2phi + Xplus_c sin 2phi`` over the model's quadrature angle phi.
+DRAW_FIELDS = ["Xplus", "Xplus_a", "Xplus_b", "Xplus_c"]
+
+
+def sampling_records(minimum, curve):
+    """The draws as a structured array with the fields of :data:`DRAW_FIELDS`."""
+    out = np.empty(len(minimum), dtype=[(f, float) for f in DRAW_FIELDS])
+    out["Xplus"] = minimum
+    out["Xplus_a"], out["Xplus_b"], out["Xplus_c"] = np.asarray(curve).T
+    return out
+
+
+def interval(samples, level=0.95):
+    """Central interval of ``samples`` at ``level``."""
+    lo, hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
+    return [float(lo), float(hi)]
+
+
+def _state(prior, x, couplings, phase_deg):
+    """Probes-on ``Params`` at line-shape fit vector ``x`` and setpoint ``phase_deg`` (the trace's
+    own phase error left out)."""
+    g, det = couplings
+    imbalance, offset, g_scale, _, z, _, _ = _unpack(x)
+    return with_probes(prior.params(z), g * g_scale, imbalance, np.radians(phase_deg + offset), det)
+
+
+def analyse(
+    probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, gain_drift_dB, source="probe data"
+):
+    """The whole probe readout of one data set; returns (JSON-ready dict, Monte Carlo draws: a structured array with
+    the fields of :data:`DRAW_FIELDS`).
+
+    ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance,
+    ``prior_parts``). ``probe_cal``: the probe calibration's dict. ``settings``: the config's
+    ``readout`` block (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``,
+    ``n_draws``, ``n_correction_draws``). ``rng``: numpy Generator. ``gain_drift_dB``: rms drift
+    of the line gain between the probe calibration and this data set (config ``fits.drift``): the
+    probe areas scale with it, and the calibration's gain does not cancel it.
+    """
+    gain_db, n_add, f_c = sideband["gain_dB"], sideband["n_add"], float(device["f_c"])
+    traces = subtracted(probe_ds, background_ds, gain_db, n_add, source)
+    couplings = [probe_couplings(probe_ds, t["index"], device, sideband) for t in traces]
+    prior = PumpPrior(pump_fit, device, sideband)
+    try:
+        scale_sigmas = (
+            0.5 * sideband["K1_sigma"] / sideband["K1"],
+            float(np.hypot(sideband["gain_dB_sigma"], gain_drift_dB)),
+        )
+        lineshape = fit_imbalance(
+            traces, prior, couplings, f_c, settings, scale_sigmas, label=f"probe line-shape fit ({source})"
+        )
+    except FitError as err:
+        raise FitError(f"{source}: {err}") from err
+    x = lineshape.x
+    fitted = dict(zip(lineshape_names(len(traces)), x, strict=True))
+    s, s_sigma = probe_cal["area_per_variance_per_mW"], probe_cal["area_per_variance_per_mW_sigma"]
+    # the shared background's area noise is common to every point
+    background_area_sigma = window_area(traces[0]["f"], 0.0 * traces[0]["f"], traces[0]["sigma_background"])[1]
+    points = []
+    for t, c in zip(traces, couplings, strict=True):
+        f = t["f"] - f_c
+        p_on = _state(prior, x, c, t["setpoint_deg"])
+        F, F_imb, F_win = correction(p_on, f)
+        area, area_sigma = window_area(t["f"], t["signal"], t["sigma_probe"])
+        k = s * 10 ** (tone(probe_ds, t["index"], "probe_red")[1] / 10)
+        points.append(
+            {
+                "setpoint_deg": t["setpoint_deg"],
+                "area": area,
+                "area_sigma": area_sigma,
+                "k": k,
+                "correction": F,
+                "correction_imbalance": F_imb,
+                "correction_window": F_win,
+                "value": F * area / k,
+                "stat_sigma": F * np.hypot(area_sigma, background_area_sigma) / k,
+                "probe_sigma": F * area_sigma / k,
+                "background_sigma": F * background_area_sigma / k,
+                "model_variance": float(collective_variances(p_on, p_on.probe_phase)[0]),
+                "chi2_reduced": float(
+                    np.mean(
+                        (
+                            (
+                                t["signal"]
+                                - wandered_signal(p_on, f, fitted["phase_wander_deg"])
+                                * 10 ** (fitted["gain_error_dB"] / 10)
+                            )
+                            / t["sigma"]
+                        )
+                        ** 2
+                    )
+                ),
+            }
+        )
+    sp = np.array([q["setpoint_deg"] for q in points])
+    values = np.array([q["value"] for q in points])
+    common = np.array([q["background_sigma"] for q in points])
+    own = np.array([q["probe_sigma"] for q in points])
+    stat_cov = np.diag(own**2) + np.outer(common, common)
+    # the setpoint's own uncertainty enters through the curve's slope (one refinement step)
+    coef = phase_curve(sp, values, stat_cov)[0]
+    slope = np.abs(curve_value(coef, sp + 0.5) - curve_value(coef, sp - 0.5))
+    point_cov = stat_cov + np.diag((slope * float(settings["phase_sigma_deg"])) ** 2)
+    coef, cov, chi2, dof = phase_curve(sp, values, point_cov)
+    inflation = max(1.0, chi2 / max(dof, 1))
+    v_min, phi_opt = (float(v) for v in curve_minimum(coef))
+    # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
+    f0 = traces[0]["f"] - f_c
+    x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
+    part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0) for xd in x_draws]
+    F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"]] for d in part_draws])
+    parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0)
+    F_opt = (parts["total"], parts["balanced"] * parts["imbalance"], parts["window"])  # as correction() returns
+    rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
+    rel_s = s_sigma / s
+    rel_drift = np.log(10) / 10 * float(gain_drift_dB)
+    # Monte Carlo: curve coefficients x calibration scale x gain drift x correction factor
+    n = int(settings["n_draws"])
+    coef_draws = rng.multivariate_normal(coef, cov, size=n)
+    mins, phis = curve_minimum(coef_draws)
+    scale = (
+        rng.choice(F_draws[:, 0], size=n)
+        / F_opt[0]
+        / (1.0 + rel_s * rng.standard_normal(n))
+        * (1.0 + rel_drift * rng.standard_normal(n))
+    )
+    mins = mins * scale
+    # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
+    offset = np.radians(fitted["phase_offset_deg"] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
+    curve = model_angle_curve(coef_draws * scale[:, None], offset)
+    for q in points:
+        q["sigma"] = float(
+            np.sqrt(
+                q["stat_sigma"] ** 2
+                + (q["value"] * rel_s) ** 2
+                + (q["value"] * rel_F) ** 2
+                + (q["value"] * rel_drift) ** 2
+            )
+        )
+    shares = _budget(
+        sp,
+        point_cov,
+        stat_cov,
+        inflation,
+        coef,
+        v_min,
+        lineshape,
+        prior,
+        couplings[0],
+        phi_opt,
+        f0,
+        F_opt[0],
+        pump_fit,
+        rel_s,
+        rel_drift,
+        scale_sigmas,
+        sideband["gain_dB_sigma"],
+        gain_drift_dB,
+        settings,
+    )
+    result = {
+        "points": points,
+        **{
+            key: {"value": float(fitted[key]), "sigma": lineshape.error(key)}
+            for key in ("imbalance", "phase_offset_deg", "phase_wander_deg")
+        },
+        "lineshape_fit": lineshape.as_dict(),
+        "phase_curve": {
+            "coefficients": coef.tolist(),
+            "covariance": cov.tolist(),
+            "chi2": chi2,
+            "dof": dof,
+            "covariance_inflation": inflation,
+            "phase_sigma_deg": float(settings["phase_sigma_deg"]),
+        },
+        "correction_at_optimum": {
+            "value": float(F_opt[0]),
+            "sigma": float(F_opt[0] * rel_F),
+            "window_part": float(F_opt[2]),
+        },
+        "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
+        "correction_parts": {
+            key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
+            for key in ("balanced", "imbalance", "window")
+        },
+        "calibration_relative_sigma": float(rel_s),
+        "gain_drift_relative_sigma": float(rel_drift),
+        "budget": {
+            "method": "variance decomposition by independent source, first order (entangled_drums.stats.shares)",
+            "shares": shares,
+            "linear_total": float(sum(shares.values())),
+            "draws_variance": float(np.var(mins)),
+        },
+        "Xplus": {
+            "value": v_min,
+            "sigma": float(np.std(mins)),
+            "ci95": interval(mins),
+            "ci68": interval(mins, 0.68),
+            "prob_below_half": float(np.mean(mins < 0.5)),
+        },
+        "phi_opt_deg": {"value": phi_opt, "sigma": float(np.std(phis)), "ci95": interval(phis)},
+        "n_draws": n,
+    }
+    return result, sampling_records(mins, curve)
+
+
+def _budget(
+    sp,
+    point_cov,
+    stat_cov,
+    inflation,
+    coef,
+    v_min,
+    lineshape,
+    prior,
+    coupling,
+    phi_opt,
+    f0,
+    F0,
+    pump_fit,
+    rel_s,
+    rel_drift,
+    scale_sigmas,
+    gain_sigma,
+    gain_drift_dB,
+    settings,
+):
+    """Shares of the probe minimum's variance by source (:mod:`entangled_drums.stats.shares`), to first order.
+
+    The minimum is ``m(coef) F(x) / F0`` over the probe calibration's scale and the gain drift.
+    The curve's coefficients scatter with the points' averaging noise and their phase errors
+    (``M C M^T`` for each part of the points' covariance, ``M`` the GLS estimator); the
+    correction ``F`` with the line-shape fit's posterior, split by its priors (the pump fit's
+    part further by the pump fit's own sources); the calibration scale and the drift are one
+    source each.
+    """
+    phi = np.radians(sp)
+    A = np.column_stack([np.ones_like(phi), np.cos(2 * phi), np.sin(2 * phi)])
+    Ci = np.linalg.inv(point_cov)
+    M = np.linalg.solve(A.T @ Ci @ A, A.T @ Ci)
+    h = np.hypot(coef[1], coef[2])
+    g = np.array([1.0, -coef[1] / h, -coef[2] / h]) / v_min  # relative
+    rel = {
+        "averaging noise (probe spectra)": float(g @ M @ stat_cov @ M.T @ g) * inflation,
+        "phase drift": float(g @ M @ (point_cov - stat_cov) @ M.T @ g) * inflation,
+        "probe calibration": float(rel_s**2),
+        "drift: gain": float(rel_drift**2),
+    }
+    # the correction: its gradient over the line-shape fit's parameters (relative)
+    x, S = lineshape.x, lineshape.cov
+    grad = np.zeros(x.size)
+    for j in range(x.size):
+        step = 1e-2 * np.sqrt(S[j, j])
+        e = np.zeros(x.size)
+        e[j] = step
+        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0)["total"]
+        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0)["total"]
+        grad[j] = (up - down) / (2 * step * F0)
+    names = lineshape.names
+    z_names = [f"z_{n}" for n in PUMP_NAMES]
+    phase_names = [n for n in names if n.startswith("phase_error_deg_")] + ["phase_wander_deg"]
+    parts = {
+        "G+- transfer": (("g_minus_scale",), [[scale_sigmas[0] ** 2]]),
+        "gain and n_add": (("gain_error_dB",), [[gain_sigma**2]]),
+        "drift: gain": (("gain_error_dB",), [[float(gain_drift_dB) ** 2]]),
+        "phase drift": (
+            tuple(phase_names),
+            np.diag(
+                [float(settings["phase_sigma_deg"]) ** 2] * (len(phase_names) - 1)
+                + [float(settings["phase_wander_sigma_deg"]) ** 2]
+            ),
+        ),
+        "pump fit": (tuple(z_names), np.eye(len(z_names))),
+    }
+    c = S @ grad
+    shares, _ = split(S, c, parts, names)
+    shares["averaging noise (probe spectra)"] = shares.pop("averaging noise")
+    # the pump fit's share, by the pump fit's own sources
+    pump_share = shares.pop("pump fit")
+    c_z = c[[names.index(n) for n in z_names]]
+    fit_names = pump_fit["fit"]["names"]
+    cov_p = np.asarray(pump_fit["fit"]["covariance"], dtype=float)
+    w = np.linalg.solve(prior.L.T, c_z)  # c_z = L^T w: the sensitivity in the pump parameters
+    c_p = cov_p[:, prior.idx] @ w
+    pump_parts = {k: (tuple(v["names"]), v["covariance"]) for k, v in pump_fit["prior_parts"].items()}
+    pump_shares, pump_linear = split(cov_p, c_p, pump_parts, fit_names)
+    pump_shares["averaging noise (pump spectrum)"] = pump_shares.pop("averaging noise")
+    assert np.isclose(pump_linear, pump_share, rtol=1e-6, atol=1e-12), (pump_linear, pump_share)
+    for source, v in combine(shares, pump_shares).items():
+        rel[source] = rel.get(source, 0.0) + v
+    return {source: float(v * v_min**2) for source, v in rel.items()}
+
+
+def curves(probe_ds, background_ds, result, pump_fit, device, sideband):
+    """Data and fitted model of every subtracted trace (for Fig. 3): list of dicts with ``f``,
+    ``signal``, ``sigma``, ``model`` (quanta) and ``setpoint_deg``."""
+    f_c = float(device["f_c"])
+    traces = subtracted(probe_ds, background_ds, sideband["gain_dB"], sideband["n_add"])
+    prior = PumpPrior(pump_fit, device, sideband)
+    x = np.array(result["lineshape_fit"]["values"])
+    _, _, _, gain_error, _, _, wander = _unpack(x)
+    for t in traces:
+        c = probe_couplings(probe_ds, t["index"], device, sideband)
+        t["model"] = wandered_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, wander) * 10 ** (
+            gain_error / 10
+        )
+    return traces
+
+
+def theory_variance(pump_fit, device, sideband, setpoints_deg, offset_deg):
+    """Model ``<(X+^phi)^2>`` and ``<(P-^phi)^2>`` of the pump fit's state (probes off) at setpoints (deg)."""
+    p = PumpPrior(pump_fit, device, sideband).params()
+    V = steady_state(p)
+    return np.array([collective_variances(p, np.radians(s + offset_deg), V) for s in np.atleast_1d(setpoints_deg)])
