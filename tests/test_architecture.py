@@ -22,7 +22,7 @@ def _lint_imports(package_parent, cwd):
         shutil.copy2(ROOT / "pyproject.toml", config)
     env = {"PATH": str(BIN), "PYTHONPATH": str(package_parent), "HOME": str(cwd)}
     return subprocess.run(
-        [str(BIN / "lint-imports"), "--no-cache", str(config)],
+        [str(BIN / "lint-imports"), "--no-cache", "--config", str(config)],
         cwd=cwd,
         env=env,
         capture_output=True,
