@@ -76,6 +76,7 @@ from entangled_drums import (
 from entangled_drums.data.datasets import color, label, pump_series
 from entangled_drums.physics.design import duan_vs_G_minus
 from entangled_drums.physics.model import quadrature_index
+from entangled_drums.product import records
 from entangled_drums.product.config import defaults
 from entangled_drums.product.figures import COLORS, fluctuation_ellipses, save, use_style
 from entangled_drums.readout.probes import PumpPrior, theory_variance
@@ -112,6 +113,7 @@ headline = {
     "verdict_probability": level,
     "provenance": provenance.collect(config_all, raw_dir),
 }
+headline["macros"] = records.macro_records(headline, main, Path(headline_stem).parent)  # each macro's provenance
 jsonio.dump(headline, f"{headline_stem}.json")
 table = verdict.markdown(headline)
 Path(f"{headline_stem}.md").write_text(table)

@@ -17,6 +17,15 @@ RESULTS = config["results_dir"]
 RAW = config["raw_dir"]
 FIGURE_FORMATS = ("pdf", "png")
 
+# numba's on-disk cache of the compiled kernels: one per results directory, filled first by compile_kernels
+# (the steps that call the kernels run after it). The same step on the same inputs gave numbers differing in
+# the 8th digit (the headline's up to 1e-5 relative) depending on the history of the cache it loaded the
+# kernels from (which had been compiled before, in which process: a notebook run by hand, a test); with
+# numba's default cache next to the package, shared by everything that ever ran in the checkout, two runs
+# did not agree bit for bit (`make verify` found it). Jobs inherit the variable (on a cluster each job
+# parses this file again).
+os.environ["NUMBA_CACHE_DIR"] = str(Path(RESULTS, ".numba-cache"))
+
 
 def results(*parts):
     """A path under the configured results directory."""

@@ -2,7 +2,8 @@
 area per phonon, gain and added noise, drum frequencies and dampings, the couplings' scale and the
 probe constant.
 
-``cavity`` (the joint fit of S21, S11, S22), ``drums`` (thermal, sideband-cooling and probe
+``cavity`` (the joint fit of S21, S11, S22), ``circlefit`` (an independent check of it:
+resonator-tools' circle fit of the reflections), ``drums`` (thermal, sideband-cooling and probe
 calibrations and the calibrated device). The functions of ``drums`` are this subpackage's public
 names (``calibration.thermal_calibration``, ``calibration.device_of``, ...).
 

@@ -1,4 +1,4 @@
-"""Spectrum-analyser exports in, schema NetCDF out: ``python -m entangled_drums.data.ingest SRC --out RAW_DIR``.
+"""Analyser exports in, schema NetCDF out: ``python -m entangled_drums.data.ingest SRC --out RAW_DIR``.
 
 ``SRC`` holds one folder per measurement series; the folder's name becomes the file name
 (``SRC/pump_C/`` -> ``RAW_DIR/pump_C.nc``, so name the folders as in ``data/raw/README.md``).
@@ -18,7 +18,23 @@ Each folder has
 A network-analyser series (``role: cavity_response``, the cavity sweeps ``cavity_cal``) has
 per trace ``file``, ``port`` (S21, S11, S22), ``if_bandwidth`` (Hz), ``fridge_temperature`` (K)
 and ``label``, and CSV columns ``frequency`` (Hz), ``s_real``, ``s_imag`` (the complex
-S-parameter; any line calibration: the fit determines each trace's).
+S-parameter; any line calibration: the fit determines each trace's). Or the entry's ``file`` is
+a Touchstone file (``.s2p``, ``.s1p``, read with scikit-rf by :mod:`.touchstone`) with
+``ports: {input: <n>, output: <m>}``, the analyser ports wired to the cavity's input and output
+(a ``.s1p`` maps one of them), ``if_bandwidth``, ``fridge_temperature`` and optionally
+``parameters`` (which of S21, S11, S22 to take) and ``label``: one entry gives every cavity
+S-parameter its mapping defines.
+
+A spectrum series may instead hold the analyser's own trace exports, named by the series key
+``format``: ``rs_ascii`` (Rohde & Schwarz ASCII ``.DAT``) or ``keysight_csv`` (Keysight X-series
+"Swept SA" trace CSV). :mod:`.analyser` reads their headers: RBW, sweep time, sweep/average count,
+trace mode, detector, average type, sweep type and units give ``rbw``, ``duration``,
+``n_averages`` (swept) and the series' ``averaging``, and what the fits cannot use (log-power
+averaging, a peak or an uncorrected sample detector, an RBW wider than the bins, an unknown unit, a
+missing field) is refused naming the file and line. ``series.yaml`` adds what the header does not
+know (role, data set, fridge temperature, tones, probe phase, label; for R&S also ``averaging``
+and ``analyser_mode``; ``n_averages`` of an FFT-mode trace) and may state
+``sample_detector: power_averaged``. ``data/raw/README.md`` lists the layouts checked.
 
 ``power_dBm`` becomes a density with the trace's RBW and the analyser's noise-bandwidth factor
 ``k`` (equivalent noise bandwidth / RBW: 1 for an ideal rectangular filter, ~1.06 for the
@@ -43,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import rawdata
+from . import analyser, rawdata, touchstone
 
 #: Per-trace keys of series.yaml besides ``file`` (the schema's per-trace variables).
 TRACE_KEYS = (
@@ -56,7 +72,17 @@ TRACE_KEYS = (
     "tone_frequency",
     "tone_power",
 )
-GLOBAL_KEYS = ("schema_version", "role", "dataset", "source", "averaging", "description", "drum")
+
+
+def _schema_attributes():
+    """The global attributes the raw schema defines (``workflow/schemas/rawdata.schema.yaml``), in its order:
+    the keys series.yaml may set, so that a new schema attribute needs no change here."""
+    schema = yaml.safe_load(rawdata.SCHEMA_PATH.read_text())
+    return tuple(schema["properties"]["attrs"]["properties"])
+
+
+#: series.yaml's global attributes (version 2: schema_version, role, dataset, source, averaging, description, drum).
+GLOBAL_KEYS = _schema_attributes()
 SERIES_FILE = "series.yaml"
 
 
@@ -144,35 +170,47 @@ def read_series(folder, noise_bandwidth_factor=1.0):
         raise IngestError(f"{series_path}: not valid YAML: {err}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("traces"), list) or not meta["traces"]:
         raise IngestError(f"{series_path}: needs the global attributes and a non-empty list 'traces:'")
-    unknown = set(meta) - set(GLOBAL_KEYS) - {"traces", "noise_bandwidth_factor"}
+    fmt = meta.get("format", "csv")
+    if fmt != "csv" and fmt not in analyser.FORMATS:
+        raise IngestError(f"{series_path}: format {fmt!r} unknown (csv, {', '.join(analyser.FORMATS)})")
+    allowed = set(GLOBAL_KEYS) | {"traces", "noise_bandwidth_factor", "format"}
+    allowed |= set(analyser.SERIES_KEYS) if fmt in analyser.FORMATS else set()
+    unknown = set(meta) - allowed
     if unknown:
         raise IngestError(
-            f"{series_path}: unknown top-level keys {sorted(unknown)} (allowed: {list(GLOBAL_KEYS)}, "
-            "noise_bandwidth_factor, traces)"
+            f"{series_path}: unknown top-level keys {sorted(unknown)} (allowed: {sorted(allowed - {'traces'})}, traces)"
         )
     if meta.get("role") == rawdata.SWEEP_ROLE:
         return _read_sweeps(folder, series_path, meta)
     k_nbw = _number(
         series_path, 0, "noise_bandwidth_factor", meta.get("noise_bandwidth_factor", noise_bandwidth_factor)
     )
-    listed, traces = set(), []
+    listed, traces, derived = set(), [], {}
     for k, entry in enumerate(meta["traces"]):
         if not isinstance(entry, dict) or "file" not in entry:
             raise IngestError(f"{series_path}: traces[{k}] has no 'file'")
-        extra = set(entry) - set(TRACE_KEYS) - {"file"}
-        if extra:
-            raise IngestError(
-                f"{series_path}: traces[{k}] has unknown keys {sorted(extra)} (allowed: file, {', '.join(TRACE_KEYS)})"
-            )
-        missing = [key for key in ("rbw", "n_averages", "fridge_temperature", "duration") if key not in entry]
-        if missing:
-            raise IngestError(f"{series_path}: traces[{k}] ({entry['file']}) lacks {missing}")
-        csv_path = folder / str(entry["file"])
-        if not csv_path.is_file():
-            raise IngestError(f"{series_path}: traces[{k}] lists {entry['file']!r}, which is not in {folder}")
-        listed.add(csv_path.name)
-        rbw = _number(series_path, k, "rbw", entry["rbw"])
-        f, psd = read_csv(csv_path, rbw, k_nbw)
+        path = folder / str(entry["file"])
+        if fmt in analyser.FORMATS:
+            f, psd, rbw, n_avg, duration = _export_values(path, fmt, series_path, k, entry, meta, k_nbw, derived)
+        else:
+            extra = set(entry) - set(TRACE_KEYS) - {"file"}
+            if extra:
+                raise IngestError(
+                    f"{series_path}: traces[{k}] has unknown keys {sorted(extra)} "
+                    f"(allowed: file, {', '.join(TRACE_KEYS)})"
+                )
+            missing = [key for key in ("rbw", "n_averages", "fridge_temperature", "duration") if key not in entry]
+            if missing:
+                raise IngestError(f"{series_path}: traces[{k}] ({entry['file']}) lacks {missing}")
+            if not path.is_file():
+                raise IngestError(f"{series_path}: traces[{k}] lists {entry['file']!r}, which is not in {folder}")
+            rbw = _number(series_path, k, "rbw", entry["rbw"])
+            f, psd = read_csv(path, rbw, k_nbw)
+            n_avg = _number(series_path, k, "n_averages", entry["n_averages"])
+            duration = _number(series_path, k, "duration", entry["duration"])
+        if "fridge_temperature" not in entry:
+            raise IngestError(f"{series_path}: traces[{k}] ({entry['file']}) lacks ['fridge_temperature']")
+        listed.add(path.name)
         tones = {}
         freqs, powers = entry.get("tone_frequency") or {}, entry.get("tone_power") or {}
         for name in set(freqs) | set(powers):
@@ -189,9 +227,9 @@ def read_series(folder, noise_bandwidth_factor=1.0):
                 "frequency": f,
                 "psd": psd,
                 "rbw": rbw,
-                "n_averages": _number(series_path, k, "n_averages", entry["n_averages"]),
+                "n_averages": n_avg,
                 "fridge_temperature": _number(series_path, k, "fridge_temperature", entry["fridge_temperature"]),
-                "duration": _number(series_path, k, "duration", entry["duration"]),
+                "duration": duration,
                 "tones": tones,
                 "probe_phase_setpoint": _number(
                     series_path, k, "probe_phase_setpoint", entry.get("probe_phase_setpoint", 0.0)
@@ -199,12 +237,15 @@ def read_series(folder, noise_bandwidth_factor=1.0):
                 "label": str(entry.get("label", k)),
             }
         )
-    orphans = sorted(p.name for p in folder.glob("*.csv") if p.name not in listed)
+    suffixes = analyser.FORMATS.get(fmt, (".csv",))
+    orphans = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in suffixes and p.name not in listed)
     if orphans:
-        raise IngestError(f"{folder}: CSV files without an entry in {SERIES_FILE}: {', '.join(orphans)}")
+        kind = "CSV" if fmt == "csv" else f"{fmt} export"
+        raise IngestError(f"{folder}: {kind} files without an entry in {SERIES_FILE}: {', '.join(orphans)}")
     if len({len(t["frequency"]) for t in traces}) != 1:
         raise IngestError(f"{folder}: the traces have different numbers of rows; a series needs one bin count")
     attrs = {key: meta[key] for key in GLOBAL_KEYS if key in meta}
+    attrs.update({key: value for key, value in derived.items() if key in GLOBAL_KEYS})
     missing = [key for key in ("role", "dataset", "averaging", "description") if key not in attrs]
     if missing:
         raise IngestError(
@@ -231,6 +272,50 @@ def read_series(folder, noise_bandwidth_factor=1.0):
     return rawdata.validate(ds, str(folder))
 
 
+def _export_values(path, fmt, series_path, k, entry, meta, k_nbw, derived):
+    """``(frequency, psd, rbw, n_averages, duration)`` of one analyser-export entry; the series-level values the
+    header gives (``averaging``, ``analyser_mode``) are collected in ``derived`` and must agree across traces."""
+    extra = set(entry) - set(analyser.TRACE_KEYS)
+    from_header = sorted(extra & {"rbw", "duration"})
+    if from_header:
+        raise IngestError(
+            f"{series_path}: traces[{k}] ({entry['file']}): {from_header} come from the analyser's header; "
+            "remove them from series.yaml"
+        )
+    if extra:
+        raise IngestError(
+            f"{series_path}: traces[{k}] has unknown keys {sorted(extra)} (an {fmt} entry has "
+            f"{', '.join(analyser.TRACE_KEYS)})"
+        )
+    if not path.is_file():
+        raise IngestError(f"{series_path}: traces[{k}] lists {entry['file']!r}, which is not in {path.parent}")
+    statements = {key: meta[key] for key in ("averaging", "analyser_mode", "sample_detector") if key in meta}
+    statements["noise_bandwidth_factor"] = k_nbw
+    export = analyser.READERS[fmt](path, entry.get("trace"))
+    settings = analyser.check(export, statements, series_path)
+    if settings["analyser_mode"] == "fft":
+        if "n_averages" not in entry:
+            raise IngestError(
+                f"{series_path}: traces[{k}] ({entry['file']}): FFT mode: n_averages (the Welch segments per bin) "
+                "is not in the analyser's header; state it in series.yaml"
+            )
+        n_avg = _number(series_path, k, "n_averages", entry["n_averages"])
+    elif "n_averages" in entry:
+        raise IngestError(
+            f"{series_path}: traces[{k}] ({entry['file']}): n_averages of a swept trace comes from its header "
+            f"({analyser.n_averages(settings)}: RBW x sweep time x sweeps / points); remove it from series.yaml"
+        )
+    else:
+        n_avg = analyser.n_averages(settings)
+    for key in ("averaging", "analyser_mode"):
+        if derived.setdefault(key, settings[key]) != settings[key]:
+            raise IngestError(
+                f"{path}: {key} {settings[key]!r}, the series' other traces {derived[key]!r}: one series, one {key}"
+            )
+    duration = settings["sweep_time"] * settings["sweeps"]
+    return export.frequency, analyser.psd(export, settings), settings["rbw"], n_avg, duration
+
+
 SWEEP_KEYS = ("port", "if_bandwidth", "fridge_temperature", "label")
 
 
@@ -240,6 +325,9 @@ def _read_sweeps(folder, series_path, meta):
     for k, entry in enumerate(meta["traces"]):
         if not isinstance(entry, dict) or "file" not in entry:
             raise IngestError(f"{series_path}: traces[{k}] has no 'file'")
+        if touchstone.is_touchstone(entry["file"]):
+            traces += touchstone.read_entry(folder, series_path, k, entry)
+            continue
         extra = set(entry) - set(SWEEP_KEYS) - {"file"}
         missing = [key for key in ("port", "if_bandwidth", "fridge_temperature") if key not in entry]
         if extra or missing:
@@ -379,8 +467,8 @@ def export(nc_path, folder, column="psd", noise_bandwidth_factor=1.0):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m entangled_drums.data.ingest",
-        description="Convert spectrum-analyser CSV exports (one folder per series, "
-        "each with series.yaml) into the raw-data schema.",
+        description="Convert analyser exports (CSV, Touchstone, R&S ASCII or Keysight X-series trace files; "
+        "one folder per series, each with series.yaml) into the raw-data schema.",
     )
     parser.add_argument("src", help="folder of series folders")
     parser.add_argument("--out", required=True, help="raw-data directory to create (NetCDF files + MANIFEST.sha256)")

@@ -25,7 +25,7 @@ PORTS = ("S21", "S11", "S22")
 TONES = ("pump_red", "pump_blue", "probe_red", "probe_blue")
 ROLES = ("thermal_cal", "sideband_cal", "probe_cal", "pump", "probe", "background")
 MANIFEST = "MANIFEST.sha256"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # TEMP: 3 once the archive is redrawn
 #: How the analyser averaged a trace: the mean of N power spectra (the likelihood's assumption),
 #: or the mean of their logarithms (refused: biased by -2.5 dB, other statistics; docs/model.md §5).
 AVERAGING = ("power", "log_power")
@@ -96,14 +96,12 @@ def validate(ds, name="<dataset>"):
     version = ds.attrs.get("schema_version")
     version = int(version) if isinstance(version, (int, np.integer)) else version
     if version != SCHEMA_VERSION:
-        hint = (
-            (
-                " (version 1 did not record how the analyser averaged: add the attribute averaging='power' if it "
-                "averaged linear power, and set schema_version to 2; data/raw/README.md)"
-            )
-            if version == 1
-            else ""
-        )
+        hint = {
+            1: " (version 1 did not record how the analyser averaged or its mode: add the attributes averaging='power' "
+            "if it averaged linear power and analyser_mode; data/raw/README.md)",
+            2: " (version 2 did not record the analyser's mode: add the attribute analyser_mode ('swept', or 'fft' "
+            "with fft_window and fft_overlap) and set schema_version to 3; data/raw/README.md)",
+        }.get(version, "")
         raise RawDataError(f"{name}: schema_version is {version!r}, this workflow reads version {SCHEMA_VERSION}{hint}")
     if ds.attrs.get("role") == SWEEP_ROLE:
         return _validate_sweep(ds, name)
@@ -154,6 +152,17 @@ def validate(ds, name="<dataset>"):
     n_avg = np.asarray(ds["n_averages"].values, dtype=float)
     if np.any(n_avg != np.round(n_avg)):
         raise RawDataError(f"{name}: variable 'n_averages' must hold whole numbers")
+    # an acquisition cannot hold more independent averages per bin than its time-bandwidth product (x 1.5 for a
+    # Welch average's overlapping segments): more means n_averages counts sweeps or correlated samples
+    ceiling = 1.5 * np.asarray(ds["duration"].values, dtype=float) * rbw
+    if np.any(n_avg > ceiling):
+        trace = int(np.argmax(n_avg > ceiling))
+        raise RawDataError(
+            f"{name}: trace {trace} claims {n_avg[trace]:.0f} independent averages per bin, more than its duration x "
+            f"RBW ({ceiling[trace] / 1.5:.0f}) allows: n_averages must count independent averages (swept analyser: "
+            "~RBW x dwell time per bin times the sweeps; FFT: the Welch segments), the Gamma likelihood's shape "
+            "(docs/model.md §5)"
+        )
     tone_on = np.asarray(ds["tone_power"].values) > OFF_DBM + 1
     if not tone_on.any(axis=1).all():
         trace = int(np.argwhere(~tone_on.any(axis=1))[0][0])

@@ -1,187 +1,137 @@
-"""Instrument simulator: raw spectra as the experiment's analyser would record them.
+"""The simulated laboratory: every raw series of the schema, as a real experiment would record it.
 
-Draws every measurement series of docs/model.md §5 from the full model with a documented truth
-(``config/simulation.yaml``): the cavity's response (network-analyser sweeps of transmission and
-of the reflection at both ports), thermal and sideband-cooling calibrations of each drum, the probe
-calibration, the pump spectra A1-A3, B1-B3, C, D, and the probe spectra of C and D at 12 phases
-with their probes-off backgrounds. Realism: Gamma-distributed averaging noise, line gain and
-amplifier noise, drum-frequency offsets from the nominal values, probe phase offset, error and
-jitter within an acquisition, the blue-side power deficit with pumps on (probe imbalance),
-pump-heated baths, and drifts of the line gain and of the pump powers between the calibrations
-and each data set's measurement (drawn per data set; the probe traces and their background share
-their data set's drift). The derived true quantities go to ``simulation_truth.json`` *outside* the
-raw-data directory.
+Draws each measurement series of docs/model.md §5 from the laboratory's own forward model
+(:mod:`.circuit`, all tones at once in the lab frame, with the couplings the analysis neglects) and its
+own instrument (:mod:`.analyser`), for one replica of the experiment (:class:`.truth.Lab`): the
+cavity's network-analyser sweeps, thermal and sideband-cooling calibrations of each drum, the probe
+calibration, the pump spectra of every data set and the probe spectra (with their probes-off
+backgrounds) of the data sets the truth file names. Every imperfection of ``config/simulation.yaml``
+(docs/model.md §6) is on unless its switch says otherwise. The derived true quantities, computed by
+the same forward model, go to ``simulation_truth.json`` *outside* the raw-data directory.
 
     python -m entangled_drums.lab.simulate --truth config/simulation.yaml --out data/raw [--seed N]
 
-The output is byte-identical for the same truth and seed on one machine (across CPUs, the
-last bits may differ: numpy and numba choose SIMD code per CPU).
+The output is byte-identical for the same truth and seed on one machine.
 """
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..data import rawdata
-from ..physics import drive, instrument
-from ..physics.model import Params, collective_variances, optimal_phase, single_tone, steady_state
-from ..physics.spectra import probe_signal, pump_spectrum
-from ..physics.units import BOLTZMANN_K, PLANCK_H, bose_occupation
-from ..readout.correction import area_correction
+from . import analyser
+from .circuit import output_spectrum
+from .truth import Lab, TruthError, load, rng
 
-#: Gauss-Hermite nodes for averaging a spectrum over Gaussian phase jitter.
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(7)
-_GH_W = _GH_W / _GH_W.sum()
-
-
-def load_truth(path):
-    """Read a truth file (YAML)."""
-    with open(path) as fh:
-        return yaml.safe_load(fh)
+#: Gauss-Hermite nodes and weights (probabilists') for averaging over a Gaussian fluctuation.
+_GH3 = np.polynomial.hermite_e.hermegauss(3)
+_GH5 = np.polynomial.hermite_e.hermegauss(5)
+#: How far the forward model's lattice reaches from the component asked for: components within NEAR Hz of
+#: their resonance up to HOPS couplings away, off-resonant ones one coupling beyond a near one. With four
+#: tones the near-resonant network (pumps and probes scattering each other's sidebands) needs 6 couplings
+#: for 2e-4 relative accuracy of the probe spectra (8: < 1e-5; tests/test_lab.py); two pumps close in 2.
+HOPS, NEAR = 6, 1.5e6
 
 
-class Truth:
-    """Derived views of a truth dict: nominal vs true device, couplings, occupations."""
-
-    def __init__(self, truth, nominal_f1=10.0e6, nominal_f2=11.3e6, seed=None):
-        self.raw = truth
-        self.seed = int(truth["seed"] if seed is None else seed)
-        self.inst = truth["instrument"]
-        self.dev = truth["device"]
-        self.f_c = float(self.inst["f_c"])
-        self.f1_nom, self.f2_nom = nominal_f1, nominal_f2
-        g0_2 = float(self.dev["g0_2"])
-        g0_1 = g0_2 * float(self.dev["g_ratio"])
-        att = float(self.inst["line_attenuation_dB"])
-        self.K = {
-            d: drive.coupling_constant(g, float(self.dev["kappa_in"]), att, self.f_c) for d, g in ((1, g0_1), (2, g0_2))
-        }
-        self.blue_factor = 1.0 / float(truth["blue_imbalance_with_pumps"])  # amplitude factor on blue tones
-        th = truth["thermal"]
-        self.T_base = float(th["T_base"])
-        self.power = float(th["saturation_power"])
-        self.T_sat = {}
-        for drum, n_base, f in ((1, th["n1_base"], self.dev["f1"]), (2, th["n2_base"], self.dev["f2"])):
-            T_eff = PLANCK_H * float(f) / (BOLTZMANN_K * np.log1p(1.0 / float(n_base)))
-            self.T_sat[drum] = (T_eff**self.power - self.T_base**self.power) ** (1.0 / self.power)
-
-    def occupation(self, drum, T):
-        """Drum occupation at fridge temperature T (K): Bose at T_eff = (T^p + T_sat^p)^(1/p)."""
-        T_eff = (T**self.power + self.T_sat[drum] ** self.power) ** (1.0 / self.power)
-        return float(bose_occupation(float(self.dev["f1" if drum == 1 else "f2"]), T_eff))
-
-    def base_params(self, **fields):
-        """True device ``Params`` with the given extra fields."""
-        d = self.dev
-        values = dict(
-            f1=float(d["f1"]),
-            f2=float(d["f2"]),
-            gamma1=float(d["gamma1"]),
-            gamma2=float(d["gamma2"]),
-            kappa=float(d["kappa"]),
-            kappa_out=float(d["kappa_out"]),
-            g_ratio=float(d["g_ratio"]),
-            n_c=0.0,
-            n_m1=self.occupation(1, self.T_base),
-            n_m2=self.occupation(2, self.T_base),
-        )
-        values.update(fields)
-        return Params(**values)
-
-    @property
-    def fbar_nom(self):
-        return 0.5 * (self.f1_nom + self.f2_nom)
-
-    @property
-    def Omega_nom(self):
-        return 0.5 * (self.f2_nom - self.f1_nom)
-
-    def pump_tones(self, Delta_set):
-        """Lab frequencies of the red and blue pumps set for Delta_set (delta_bar = 0), from nominal drum values."""
-        return self.f_c - self.f1_nom - Delta_set, self.f_c + self.f2_nom + Delta_set
-
-    def true_detunings(self, f_red, f_blue):
-        """True (delta_minus, delta_plus) of tones at f_red, f_blue relative to the true sidebands."""
-        return f_red - (self.f_c - float(self.dev["f1"])), f_blue - (self.f_c + float(self.dev["f2"]))
-
-    def drift(self, name):
-        """The drifts realised for data set ``name`` since the calibrations: ``{"gain_dB": dB, "red": r, "blue": b}``
-        (``r, b``: relative changes of the red and blue pump powers at the device). Zero without a ``drifts`` block."""
-        widths = self.raw.get("drifts", {})
-        u = _rng(self.seed, f"drift_{name}").standard_normal(3)
-        return {
-            "gain_dB": float(widths.get("gain_dB", 0.0)) * u[0],
-            "red": float(widths.get("pump_power", 0.0)) * u[1],
-            "blue": float(widths.get("pump_power", 0.0)) * u[2],
-        }
-
-    def gain_dB(self, name=None):
-        """The line gain (dB) while data set ``name`` was measured (None: at the calibrations)."""
-        return float(self.inst["gain_dB"]) + (0.0 if name is None else self.drift(name)["gain_dB"])
-
-    def two_tone_params(self, spec, name=None):
-        """True pump-only ``Params`` of a two-tone data set entry (config 'datasets'); with the data set's ``name``,
-        its pump powers have drifted (:meth:`drift`) from the nominal couplings of ``spec``."""
-        f_red, f_blue = self.pump_tones(float(spec["Delta"]))
-        d_minus, d_plus = self.true_detunings(f_red, f_blue)
-        n_m1 = float(spec["n_m1"])
-        d = self.drift(name) if name is not None else {"red": 0.0, "blue": 0.0}
-        return self.base_params(
-            G_minus=float(spec["G_minus"]) * np.sqrt(1.0 + d["red"]),
-            G_plus=float(spec["G_plus"]) * np.sqrt(1.0 + d["blue"]),
-            delta_minus=d_minus,
-            delta_plus=d_plus,
-            n_c=float(spec["n_c"]),
-            n_m1=n_m1,
-            n_m2=n_m1 * float(self.raw["thermal"]["n2_base"]) / float(self.raw["thermal"]["n1_base"]),
-        )
+def _gh(order):
+    x, w = _GH3 if order == 3 else _GH5
+    return x, w / w.sum()
 
 
-def _rng(seed, name):
-    """Independent, reproducible stream per series: adding a series leaves the others unchanged."""
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
-    return np.random.default_rng([int(seed), key])
-
-
-def _trace(rng, truth, f_lab, S, rbw, duration, gain_dB=None, **extra):
-    gain_dB = truth.gain_dB() if gain_dB is None else gain_dB
-    mean = instrument.psd_from_quanta(S, f_lab, gain_dB, truth.inst["n_add"])
-    n_avg = instrument.averages(duration, rbw)
-    psd = instrument.draw_averaged_trace(rng, mean, n_avg)
-    return dict(frequency=f_lab, psd=psd, rbw=rbw, n_averages=n_avg, duration=duration, **extra)
+def spectrum(circuit, tones, f, x_ref, options):
+    """The output spectrum (quanta) at offsets ``f`` with the forward model's ``options``. With the cross terms
+    off it is the analysis' picture: the pumps' field and the probes' field as two cavity modes at one frequency,
+    each scattered only by its own tones, the cavity's bath counted once."""
+    if options.get("cross_terms", True) or not any(t.family == "probe" for t in tones):
+        return output_spectrum(circuit, tones, f, x_ref=x_ref, **options)
+    pump = output_spectrum(circuit, tones, f, x_ref=x_ref, seed_family="pump", **options)
+    probe = output_spectrum(circuit, tones, f, x_ref=x_ref, seed_family="probe", **options)
+    return pump + probe - output_spectrum(circuit, [], f, **options)
 
 
 def _windows(centres, half_width, bins):
-    """Concatenated uniform grids (Hz offsets) around each centre; returns offsets and bin spacing."""
-    grids = [np.linspace(c - half_width, c + half_width, bins) for c in centres]
-    return np.concatenate(grids), 2.0 * half_width / (bins - 1)
+    """Uniform grids (Hz offsets from f_c) around each centre: list of (centre, grid); bin spacing."""
+    return [(c, np.linspace(c - half_width, c + half_width, bins)) for c in centres], 2.0 * half_width / (bins - 1)
 
 
-def _sideband_tone(truth, drum):
-    """A red tone set on drum ``drum``'s nominal sideband: its frequency and true detuning (Hz)."""
-    f_tone = truth.f_c - (truth.f1_nom if drum == 1 else truth.f2_nom)
-    return f_tone, f_tone - (truth.f_c - float(truth.dev[f"f{drum}"]))
+def emitted(lab, circuit, tones, windows, rbw, drum_jitter=False, rbw_exact=False):
+    """The emitted spectrum (quanta) on every window's grid as the analyser sees it: through its Gaussian
+    resolution filter and, with ``drum_jitter``, averaged over the drums' quasi-static frequency noise
+    (3 Gauss-Hermite nodes each). The filter: with ``rbw_exact`` (the narrow calibration lines) a
+    Gauss-Hermite rule across the RBW; otherwise (spectra whose features are many RBW wide) its second-order
+    effect, S + σ²/2 S'' with σ the filter's standard deviation and S'' from the grid (bins one RBW apart),
+    which is exact to (σ/width)⁴. Returns the concatenated grid's values."""
+    on = lab.on
+    options = dict(lab.options(), max_hops=HOPS, near=NEAR)
+    exact = rbw_exact and on["rbw_filter"]
+    dx, wx = analyser.rbw_nodes(rbw) if exact else (np.zeros(1), np.ones(1))
+    sigma_f = float(lab.raw["noise"]["drum_frequency_hz"]) if (drum_jitter and on["frequency_noise"]) else 0.0
+    jx, jw = _gh(3) if sigma_f > 0 else (np.zeros(1), np.ones(1))
+    out = []
+    for centre, grid in windows:
+        fine = (grid[:, None] + dx[None, :]).ravel()
+        S = np.zeros(grid.size)
+        for a, wa in zip(jx, jw, strict=True):
+            for b, wb in zip(jx, jw, strict=True):
+                c = circuit if sigma_f == 0 else _with_offsets(circuit, sigma_f * a, sigma_f * b)
+                values = spectrum(c, tones, fine, centre, options).reshape(grid.size, dx.size)
+                S += wa * wb * (values @ wx)
+        if on["rbw_filter"] and not exact:
+            sigma = rbw / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+            step = grid[1] - grid[0]
+            S = S + 0.5 * sigma**2 * np.gradient(np.gradient(S, step), step)
+        out.append(S)
+    return np.concatenate(out)
 
 
-def cavity_response(truth, port, f_offset):
-    """The ideal S-parameter of the cavity at offsets ``f_offset`` (Hz) from f_c (docs/model.md §5 step 0):
-    ``S21 = sqrt(k_in k_out) chi``, ``S11 = 1 - k_in chi``, ``S22 = 1 - k_out chi``, ``chi = 1 / (kappa/2 + i f)``."""
-    d = truth.dev
-    chi = 1.0 / (0.5 * float(d["kappa"]) + 1j * np.asarray(f_offset))
+def _with_offsets(circuit, d1, d2):
+    from dataclasses import replace
+
+    return replace(circuit, f1=circuit.f1 + d1, f2=circuit.f2 + d2)
+
+
+def _trace(lab, stream, role, f_lab, S, rbw, duration, gain_db, **extra):
+    """One recorded trace: the mean PSD with the line's ripple, averaged as the series' analyser mode says."""
+    cfg = lab.raw["instrument"]["analyser"][role]
+    n_avg = analyser.averages(
+        cfg["mode"], duration, rbw, f_lab.size, cfg.get("window", "hann"), cfg.get("overlap", 0.5)
+    )
+    shape = 1.0
+    if lab.on["ripple"]:
+        rp = lab.raw["instrument"]["ripple"]
+        theta = stream.uniform(0, 2 * np.pi)  # the standing wave's phase: cable lengths change between series
+        shape = analyser.ripple(f_lab, lab.f_c, float(rp["amplitude"]), float(rp["delay_ns"]) * 1e-9, theta)
+    mean = analyser.mean_psd(S, f_lab, gain_db, float(lab.raw["instrument"]["n_add"]), shape)
+    return dict(
+        frequency=f_lab, psd=analyser.draw(stream, mean, n_avg), rbw=rbw, n_averages=n_avg, duration=duration, **extra
+    )
+
+
+def _series(lab, role, dataset, description, traces, **attrs):
+    cfg = lab.raw["instrument"]["analyser"][role]
+    mode = {"analyser_mode": cfg["mode"]}
+    if cfg["mode"] == "fft":
+        mode.update(fft_window=cfg.get("window", "hann"), fft_overlap=float(cfg.get("overlap", 0.5)))
+    return rawdata.new_series(role, dataset, description, traces, **mode, **attrs)
+
+
+# --- the calibrations ------------------------------------------------------------------------------
+def cavity_response(lab, port, f_offset):
+    """The cavity's S-parameters at offsets from f_c, pumps off: ``S21 = sqrt(k_in k_out) chi``,
+    ``S11 = 1 - k_in chi``, ``S22 = 1 - k_out chi``, ``chi = 1 / (kappa/2 + i f)``."""
+    d = lab.raw["device"]
+    chi = 1.0 / (0.5 * lab.kappa + 1j * np.asarray(f_offset))
     k_in, k_out = float(d["kappa_in"]), float(d["kappa_out"])
     return {"S21": np.sqrt(k_in * k_out) * chi, "S11": 1.0 - k_in * chi, "S22": 1.0 - k_out * chi}[port]
 
 
-def cavity_cal(truth, seed):
-    """Network-analyser sweeps of the cavity: transmission and the reflection at each port, each through its own
-    line (unknown complex level, electrical delay and a linear amplitude slope), with complex Gaussian noise."""
-    cfg = truth.raw["calibrations"]["cavity"]
-    rng = _rng(seed, "cavity_cal")
+def cavity_cal(lab):
+    """Network-analyser sweeps of the cavity: transmission and both reflections, each through its own line."""
+    cfg = lab.raw["calibrations"]["cavity"]
+    stream = rng(lab.seed, "cavity_cal")
     offsets = np.linspace(-float(cfg["span"]), float(cfg["span"]), int(cfg["bins"]))
     traces = []
     for port, line in cfg["lines"].items():
@@ -194,16 +144,16 @@ def cavity_cal(truth, seed):
         noise = (
             float(cfg["noise"])
             * abs(level)
-            * (rng.standard_normal(offsets.size) + 1j * rng.standard_normal(offsets.size))
+            * (stream.standard_normal(offsets.size) + 1j * stream.standard_normal(offsets.size))
             / np.sqrt(2)
         )
         traces.append(
             {
-                "frequency": truth.f_c + offsets,
-                "s": baseline * cavity_response(truth, port, offsets) + noise,
+                "frequency": lab.f_c + offsets,
+                "s": baseline * cavity_response(lab, port, offsets) + noise,
                 "port": port,
                 "if_bandwidth": float(cfg["if_bandwidth"]),
-                "fridge_temperature": truth.T_base,
+                "fridge_temperature": lab.T_base,
                 "label": port,
             }
         )
@@ -215,31 +165,39 @@ def cavity_cal(truth, seed):
     )
 
 
-def thermal_cal(truth, drum, seed):
-    cfg = truth.raw["calibrations"]["thermal"]
-    rng = _rng(seed, f"thermal_cal_drum{drum}")
-    f_tone, detuning = _sideband_tone(truth, drum)
-    G = float(cfg["G"])
-    power = float(drive.power_for_coupling(truth.K[drum], G, f_tone - truth.f_c, float(truth.dev["kappa"])))
-    offsets, rbw = _windows([0.0], float(cfg["span"]), int(cfg["bins"]))
+def _single_tone(lab, drum, G):
+    """Settings of one red tone on ``drum``'s nominal sideband set for coupling ``G``."""
+    f = lab.f_c - lab.f_nom[drum]
+    return {"pump_red": (f, lab.power_for(G, f, drum), "pump", 0.0)}
+
+
+def thermal_cal(lab, drum):
+    cfg = lab.raw["calibrations"]["thermal"]
+    stream = rng(lab.seed, f"thermal_cal_drum{drum}")
+    settings = _single_tone(lab, drum, float(cfg["G"]))
+    tones, shift, n_pn = lab.tones(lab.device_settings(settings))
+    windows, rbw = _windows([0.0], float(cfg["span"]), int(cfg["bins"]))
     traces = []
     for T in cfg["temperatures"]:
-        p = truth.base_params(n_m1=truth.occupation(1, T), n_m2=truth.occupation(2, T))
-        S = pump_spectrum(single_tone(p, drum, G, detuning), offsets)
+        circuit = lab.circuit(0.0, lab.occupation(1, T), lab.occupation(2, T), shift, n_pn)
+        S = emitted(lab, circuit, tones, windows, rbw, drum_jitter=True, rbw_exact=True)
         traces.append(
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "thermal_cal",
+                lab.f_c + windows[0][1],
                 S,
                 rbw,
                 float(cfg["duration"]),
+                lab.gain_dB(),
                 fridge_temperature=T,
-                tones={"pump_red": (f_tone, power)},
+                tones=Lab.recorded(settings),
                 label=f"T={T * 1e3:.0f}mK",
             )
         )
-    return rawdata.new_series(
+    return _series(
+        lab,
         "thermal_cal",
         f"drum{drum}",
         f"thermal calibration of drum {drum}: weak red tone on its sideband, fridge temperature swept",
@@ -248,34 +206,37 @@ def thermal_cal(truth, drum, seed):
     )
 
 
-def sideband_cal(truth, drum, seed):
-    cfg = truth.raw["calibrations"]["sideband"]
-    rng = _rng(seed, f"sideband_cal_drum{drum}")
-    f_tone, detuning = _sideband_tone(truth, drum)
-    kappa = float(truth.dev["kappa"])
-    gamma = float(truth.dev[f"gamma{drum}"])
+def sideband_cal(lab, drum):
+    cfg = lab.raw["calibrations"]["sideband"]
+    stream = rng(lab.seed, f"sideband_cal_drum{drum}")
+    gamma = float(lab.raw["device"][f"gamma{drum}"])
     traces = []
     for G in cfg["G"]:
         G = float(G)
-        power = float(drive.power_for_coupling(truth.K[drum], G, f_tone - truth.f_c, kappa))
-        width = gamma + 4 * G * G / kappa
-        offsets, rbw = _windows([0.0], max(6.0 * width, 2e3), int(cfg["bins"]))
-        p = truth.base_params(n_c=float(truth.raw["sideband_nc_per_G2"]) * G * G)
-        S = pump_spectrum(single_tone(p, drum, G, detuning), offsets)
+        settings = _single_tone(lab, drum, G)
+        tones, shift, n_pn = lab.tones(lab.device_settings(settings))
+        width = gamma + 4 * G * G / lab.kappa
+        windows, rbw = _windows([0.0], max(6.0 * width, 2e3), int(cfg["bins"]))
+        circuit = lab.circuit(float(cfg["n_c_per_G2"]) * G * G, shift=shift, n_input_extra=n_pn)
+        S = emitted(lab, circuit, tones, windows, rbw, drum_jitter=True, rbw_exact=True)
+        p = settings["pump_red"][1]
         traces.append(
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "sideband_cal",
+                lab.f_c + windows[0][1],
                 S,
                 rbw,
                 float(cfg["duration"]),
-                fridge_temperature=truth.T_base,
-                tones={"pump_red": (f_tone, power)},
-                label=f"P={power:.2f}dBm",
+                lab.gain_dB(),
+                fridge_temperature=lab.T_base,
+                tones=Lab.recorded(settings),
+                label=f"P={p:.2f}dBm",
             )
         )
-    return rawdata.new_series(
+    return _series(
+        lab,
         "sideband_cal",
         f"drum{drum}",
         f"sideband-cooling calibration of drum {drum}: one red tone on its sideband, power swept",
@@ -284,148 +245,141 @@ def sideband_cal(truth, drum, seed):
     )
 
 
-def _probe_tones(truth, g_red, g_blue_nominal, Delta_set=0.0):
-    """Probe tone frequencies and the powers that give nominal couplings (calibration, no deficit)."""
-    kappa = float(truth.dev["kappa"])
-    half = truth.fbar_nom + Delta_set
-    f_red, f_blue = truth.f_c - half, truth.f_c + half
-    p_red = float(drive.power_for_coupling(truth.K[1], g_red, -half, kappa))
-    p_blue = float(drive.power_for_coupling(truth.K[2], g_blue_nominal, half, kappa))
-    return {"probe_red": (f_red, p_red), "probe_blue": (f_blue, p_blue)}
-
-
-def probe_cal(truth, seed):
-    cfg = truth.raw["calibrations"]["probe"]
-    rng = _rng(seed, "probe_cal")
-    offsets, rbw = _windows([-truth.Omega_nom, truth.Omega_nom], float(cfg["span"]), int(cfg["bins_per_window"]))
-    # pumps off: the probe pair defines the mechanical frame; Delta = its offset from the true mean drum frequency
-    Delta = truth.fbar_nom - 0.5 * (float(truth.dev["f1"]) + float(truth.dev["f2"]))
+def probe_cal(lab):
+    cfg = lab.raw["calibrations"]["probe"]
+    stream = rng(lab.seed, "probe_cal")
+    omega = 0.5 * (lab.f_nom[2] - lab.f_nom[1])
+    windows, rbw = _windows([-omega, omega], float(cfg["span"]), int(cfg["bins_per_window"]))
     traces = []
     for g in cfg["g"]:
-        g = float(g)
-        p = truth.base_params(
-            delta_plus=Delta,
-            delta_minus=-Delta,
-            G_minus=0.0,
-            G_plus=0.0,
-            probe_g_minus=g,
-            probe_g_plus=g,
-            probe_phase=0.0,
-        )
-        S = pump_spectrum(p, offsets) + probe_signal(p, offsets)
+        settings = lab.probe_settings(None, float(g))
+        tones, shift, n_pn = lab.tones(lab.device_settings(settings))
+        circuit = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
+        S = emitted(lab, circuit, tones, windows, rbw, drum_jitter=True, rbw_exact=True)
+        f_lab = lab.f_c + np.concatenate([w for _, w in windows])
         traces.append(
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "probe_cal",
+                f_lab,
                 S,
                 rbw,
                 float(cfg["duration"]),
-                fridge_temperature=truth.T_base,
-                tones=_probe_tones(truth, g, g),
-                label=f"g={g / 1e3:.0f}kHz",
+                lab.gain_dB(),
+                fridge_temperature=lab.T_base,
+                tones=Lab.recorded(settings),
+                label=f"g={float(g) / 1e3:.0f}kHz",
             )
         )
-    return rawdata.new_series(
-        "probe_cal", "probe", "probe calibration: both probes, pumps off, base temperature, probe power swept", traces
+    return _series(
+        lab,
+        "probe_cal",
+        "probe",
+        "probe calibration: both probes, pumps off, base temperature, probe power swept",
+        traces,
     )
 
 
-def _pump_tone_dict(truth, spec):
-    kappa = float(truth.dev["kappa"])
-    f_red, f_blue = truth.pump_tones(float(spec["Delta"]))
-    p_red = float(drive.power_for_coupling(truth.K[1], float(spec["G_minus"]), f_red - truth.f_c, kappa))
-    # blue tones reach the cavity with less power than calibrated: set for G+/blue_factor nominally
-    p_blue = float(
-        drive.power_for_coupling(truth.K[2], float(spec["G_plus"]) / truth.blue_factor, f_blue - truth.f_c, kappa)
-    )
-    return {"pump_red": (f_red, p_red), "pump_blue": (f_blue, p_blue)}
+# --- the data sets ---------------------------------------------------------------------------------
+def operating_point(lab, name, probes=False, phase=0.0):
+    """(circuit, tones, shift, settings) of data set ``name``, with the probes at quadrature angle ``phase``."""
+    settings = lab.pump_settings(name)
+    if probes:
+        settings = {**settings, **lab.probe_settings(name)}
+    phases = {"probe_red": -phase, "probe_blue": phase}
+    tones, shift, n_pn = lab.tones(lab.device_settings(settings), phases)
+    n_c, n_m1, n_m2 = lab.baths(name)
+    return lab.circuit(n_c, n_m1, n_m2, shift, n_pn), tones, shift, settings
 
 
-def pump_series(truth, series, members, seed):
-    rng = _rng(seed, f"pump_{series}")
-    offsets, rbw = _windows(
-        [0.0, 2 * truth.Omega_nom], float(truth.raw["pump_window"]), int(truth.raw["pump_bins_per_window"])
-    )
+def pump_series(lab, series, members):
+    cfg = lab.raw["pump_spectra"]
+    stream = rng(lab.seed, f"pump_{series}")
+    omega = 0.5 * (lab.f_nom[2] - lab.f_nom[1])
+    windows, rbw = _windows([0.0, 2 * omega], float(cfg["window"]), int(cfg["bins_per_window"]))
+    f_lab = lab.f_c + np.concatenate([w for _, w in windows])
     traces = []
     for name in members:
-        spec = truth.raw["datasets"][name]
-        S = pump_spectrum(truth.two_tone_params(spec, name), offsets)
+        circuit, tones, _, settings = operating_point(lab, name)
+        S = emitted(lab, circuit, tones, windows, rbw)
         traces.append(
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "pump",
+                f_lab,
                 S,
                 rbw,
-                float(truth.raw["pump_duration"]),
-                gain_dB=truth.gain_dB(name),
-                fridge_temperature=truth.T_base,
-                tones=_pump_tone_dict(truth, spec),
+                float(cfg["duration"]),
+                lab.gain_dB(name),
+                fridge_temperature=lab.T_base,
+                tones=Lab.recorded(settings),
                 label=name,
             )
         )
-    return rawdata.new_series("pump", series, f"pump spectra of data set {series} (two pumps, probes off)", traces)
+    return _series(lab, "pump", series, f"pump spectra of data set {series} (two pumps, probes off)", traces)
 
 
-def probe_params(truth, name, phase):
-    """True ``Params`` of data set ``name`` with the probes on at true quadrature angle ``phase`` (rad)."""
-    g = float(truth.raw["probes"]["g"])
-    return truth.two_tone_params(truth.raw["datasets"][name], name).replace(
-        probe_g_minus=g, probe_g_plus=g * truth.blue_factor, probe_phase=phase
-    )
-
-
-def probe_series(truth, name, seed):
-    cfg = truth.raw["probes"]
-    rng = _rng(seed, f"probe_{name}")
-    spec = truth.raw["datasets"][name]
-    offsets, rbw = _windows([-truth.Omega_nom, truth.Omega_nom], float(cfg["window"]), int(cfg["bins_per_window"]))
-    g = float(cfg["g"])
-    tones = {**_pump_tone_dict(truth, spec), **_probe_tones(truth, g, g, float(spec["Delta"]))}
-    offset = np.deg2rad(float(cfg["phase_offset_deg"]))
-    jitter, error = np.deg2rad(float(cfg["phase_jitter_deg"])), np.deg2rad(float(cfg["phase_error_deg"]))
+def probe_series(lab, name):
+    cfg = lab.raw["probes"]
+    stream = rng(lab.seed, f"probe_{name}")
+    omega = 0.5 * (lab.f_nom[2] - lab.f_nom[1])
+    windows, rbw = _windows([-omega, omega], float(cfg["window"]), int(cfg["bins_per_window"]))
+    f_lab = lab.f_c + np.concatenate([w for _, w in windows])
+    offset = np.deg2rad(lab.phase_offset_deg)
+    jitter = np.deg2rad(float(cfg["phase_jitter_deg"][name]))
+    error = np.deg2rad(float(cfg["phase_error_deg"]))
+    jx, jw = _gh(3)
     traces = []
     for setpoint in cfg["setpoints_deg"]:
-        mean_phase = np.deg2rad(setpoint) + offset + error * rng.standard_normal()
-        S = np.zeros_like(offsets)
-        for x, w in zip(_GH_X, _GH_W, strict=True):  # average over the phase wander within the acquisition
-            p = probe_params(truth, name, mean_phase + jitter * x)
-            S += w * (pump_spectrum(p, offsets) + probe_signal(p, offsets))
+        mean_phase = np.deg2rad(setpoint) + offset + error * stream.standard_normal()
+        S = np.zeros(f_lab.size)
+        for x, w in zip(jx, jw, strict=True):  # the phase wanders within the acquisition
+            circuit, tones, _, settings = operating_point(lab, name, True, mean_phase + jitter * x)
+            S += w * emitted(lab, circuit, tones, windows, rbw)
         traces.append(
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "probe",
+                f_lab,
                 S,
                 rbw,
                 float(cfg["duration"]),
-                gain_dB=truth.gain_dB(name),
-                fridge_temperature=truth.T_base,
-                tones=tones,
+                lab.gain_dB(name),
+                fridge_temperature=lab.T_base,
+                tones=Lab.recorded(settings),
                 probe_phase_setpoint=float(setpoint),
                 label=f"{name} phase={setpoint:g}deg",
             )
         )
-    probe = rawdata.new_series(
-        "probe", name, f"BAE probe spectra of data set {name} (pumps and probes on) at several probe phases", traces
+    probe = _series(
+        lab,
+        "probe",
+        name,
+        f"BAE probe spectra of data set {name} (pumps and probes on) at several probe phases",
+        traces,
     )
-    S_bg = pump_spectrum(truth.two_tone_params(spec, name), offsets)
-    background = rawdata.new_series(
+    circuit, tones, _, settings = operating_point(lab, name)
+    S_bg = emitted(lab, circuit, tones, windows, rbw)
+    background = _series(
+        lab,
         "background",
         name,
         f"background for the probe spectra of {name}: pumps on, probes off, same grid",
         [
             _trace(
-                rng,
-                truth,
-                truth.f_c + offsets,
+                lab,
+                stream,
+                "background",
+                f_lab,
                 S_bg,
                 rbw,
                 float(cfg["duration"]),
-                gain_dB=truth.gain_dB(name),
-                fridge_temperature=truth.T_base,
-                tones=_pump_tone_dict(truth, spec),
+                lab.gain_dB(name),
+                fridge_temperature=lab.T_base,
+                tones=Lab.recorded(settings),
                 label=f"{name} background",
             )
         ],
@@ -433,91 +387,30 @@ def probe_series(truth, name, seed):
     return probe, background
 
 
-def _probe_constant(truth):
-    """True area (quanta x Hz) per unit <X+^2> per mW of red-probe power (balanced probes, pumps off)."""
-    from ..readout.correction import area_per_variance
-
-    g = float(truth.raw["probes"]["g"])
-    tones = _probe_tones(truth, g, g)
-    p_mw = 10 ** (tones["probe_red"][1] / 10)
-    return area_per_variance(truth.base_params(G_minus=0.0, G_plus=0.0), g) / p_mw
-
-
-def derived_truth(truth):
-    """True quantities per data set (the closure tests' reference), JSON-ready."""
-    cfg = truth.raw["probes"]
-    offset = float(cfg["phase_offset_deg"])
-    d = truth.dev
-    out = {
-        "datasets": {},
-        "cavity": {
-            "f_c": truth.f_c,
-            "kappa": float(d["kappa"]),
-            "kappa_in": float(d["kappa_in"]),
-            "kappa_out": float(d["kappa_out"]),
-            "kappa_I": float(d["kappa"]) - float(d["kappa_in"]) - float(d["kappa_out"]),
-            "gamma1": float(d["gamma1"]),
-            "gamma2": float(d["gamma2"]),
-        },
-        "calibration": {
-            "gain_dB": float(truth.inst["gain_dB"]),
-            "n_add": float(truth.inst["n_add"]),
-            "K1": truth.K[1],
-            "K2": truth.K[2],
-            "f1": float(truth.dev["f1"]),
-            "f2": float(truth.dev["f2"]),
-            "n1_base": truth.occupation(1, truth.T_base),
-            "n2_base": truth.occupation(2, truth.T_base),
-            "collective_thermal_variance": 0.5 * (truth.occupation(1, truth.T_base) + truth.occupation(2, truth.T_base))
-            + 0.5,
-            "probe_phase_offset_deg": offset,
-            "probe_area_per_variance_per_mW": _probe_constant(truth),
-        },
-    }
-    for name, spec in truth.raw["datasets"].items():
-        p = truth.two_tone_params(spec, name)
-        V = steady_state(p)
-        phi, duan = optimal_phase(p, V)
-        x, pm = (float(v) for v in collective_variances(p, phi, V))
-        entry = {
-            "Xplus": x,
-            "Pminus": pm,
-            "duan": duan,
-            "phi_opt_deg": float(np.degrees(phi)) - offset,
-            "phi_opt_quadrature_deg": float(np.degrees(phi)),
-            "params": p.as_dict(),
-        }
-        entry.update(p.as_dict())
-        entry["drift"] = truth.drift(name)
-        if name in ("C", "D"):
-            on = probe_params(truth, name, phi)
-            entry["probe_imbalance"] = on.probe_g_minus / on.probe_g_plus
-            entry["probe_correction"] = area_correction(on)
-            entry["Xplus_with_probes"] = float(collective_variances(on, phi)[0])
-            entry["probe_params"] = on.as_dict()
-        out["datasets"][name] = entry
+def groups(raw):
+    """Pump series -> the data sets it holds, in the truth file's order."""
+    out = {}
+    for name, spec in raw["datasets"].items():
+        out.setdefault(str(spec["series"]), []).append(name)
     return out
 
 
 def simulate(truth_path, out_dir, truth_json=None, seed=None):
     """Write every raw series, the manifest and (optionally) the derived truth. Returns the written paths."""
-    raw = load_truth(truth_path)
-    seed = int(raw["seed"] if seed is None else seed)
-    truth = Truth(raw, seed=seed)
+    from .derived import derived_truth
+
+    raw = load(truth_path)
+    lab = Lab(raw, seed)
     out_dir = Path(out_dir)
-    series = {"cavity_cal": cavity_cal(truth, seed)}
+    series = {"cavity_cal": cavity_cal(lab)}
     for drum in (1, 2):
-        series[f"thermal_cal_drum{drum}"] = thermal_cal(truth, drum, seed)
-        series[f"sideband_cal_drum{drum}"] = sideband_cal(truth, drum, seed)
-    series["probe_cal"] = probe_cal(truth, seed)
-    groups = {}
-    for name in raw["datasets"]:
-        groups.setdefault(name[0], []).append(name)
-    for letter, members in groups.items():
-        series[f"pump_{letter}"] = pump_series(truth, letter, members, seed)
-    for name in ("C", "D"):
-        if name in raw["datasets"]:
-            series[f"probe_{name}"], series[f"background_{name}"] = probe_series(truth, name, seed)
+        series[f"thermal_cal_drum{drum}"] = thermal_cal(lab, drum)
+        series[f"sideband_cal_drum{drum}"] = sideband_cal(lab, drum)
+    series["probe_cal"] = probe_cal(lab)
+    for name, members in groups(raw).items():
+        series[f"pump_{name}"] = pump_series(lab, name, members)
+    for name in raw["probes"]["datasets"]:
+        series[f"probe_{name}"], series[f"background_{name}"] = probe_series(lab, name)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("*.nc"):
         if stale.stem not in series:
@@ -525,8 +418,8 @@ def simulate(truth_path, out_dir, truth_json=None, seed=None):
     paths = [rawdata.write(ds, out_dir / f"{stem}.nc") for stem, ds in series.items()]
     paths.append(rawdata.write_manifest(out_dir))
     if truth_json is not None:
-        derived = derived_truth(truth)
-        derived["seed"] = seed
+        derived = derived_truth(lab)
+        derived["seed"] = lab.seed
         derived["truth_file"] = str(truth_path)
         Path(truth_json).parent.mkdir(parents=True, exist_ok=True)
         Path(truth_json).write_text(json.dumps(derived, indent=2, sort_keys=True) + "\n")
@@ -539,11 +432,15 @@ def main(argv=None):
     parser.add_argument("--truth", required=True, help="truth YAML (e.g. config/simulation.yaml)")
     parser.add_argument("--out", required=True, help="directory for the raw NetCDF files and MANIFEST.sha256")
     parser.add_argument("--truth-json", help="where to write the derived true quantities (keep it outside --out)")
-    parser.add_argument("--seed", type=int, help="override the truth file's seed")
+    parser.add_argument("--seed", type=int, help="override the truth file's seed (another replica)")
     args = parser.parse_args(argv)
     if args.truth_json and Path(args.truth_json).resolve().parent == Path(args.out).resolve():
         parser.error("--truth-json must not be inside the raw-data directory (the analysis reads that directory)")
-    paths = simulate(args.truth, args.out, args.truth_json, args.seed)
+    try:
+        paths = simulate(args.truth, args.out, args.truth_json, args.seed)
+    except TruthError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"wrote {len(paths)} files to {args.out}")
     return 0
 

@@ -64,6 +64,23 @@ def versions():
     return out
 
 
+def machine():
+    """{"arch", "cpu" (model name), "cpu_flags_sha256" (its instruction-set flags)}: what decides whether two
+    runs can agree bit for bit (numpy and numba choose SIMD code per CPU; ``python -m
+    entangled_drums.product.verify`` asks for bit identity of the deterministic numbers only on one machine)."""
+    cpu = flags = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if cpu is None and key.strip().lower() in ("model name", "cpu model", "hardware"):
+                cpu = value.strip()
+            if flags is None and key.strip().lower() in ("flags", "features"):
+                flags = hashlib.sha256(" ".join(sorted(value.split())).encode()).hexdigest()
+    except OSError:
+        pass
+    return {"arch": platform.machine(), "cpu": cpu or platform.processor() or None, "cpu_flags_sha256": flags}
+
+
 def raw_checksums(raw_dir):
     """{file: sha256} from the raw directory's ``MANIFEST.sha256`` (verified by the loader on every read)."""
     return read_manifest(Path(raw_dir) / MANIFEST)
@@ -139,5 +156,6 @@ def collect(config, raw_dir, root=".", reference=None):
         "config_overrides": config_overrides(config, json.loads(json.dumps(reference, default=str))),
         "seeds": seeds(config),
         "platform": platform.platform(terse=True),
+        "machine": machine(),
         "created_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

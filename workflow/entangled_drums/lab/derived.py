@@ -1,0 +1,151 @@
+"""The true quantities of one replica, from the laboratory's own forward model (simulation_truth.json).
+
+Per data set: the drums' time-averaged state in the frame of the pumps (:func:`.circuit.drum_covariance`,
+counter-rotating couplings and all), the collective variances ⟨(X+^φ)²⟩, ⟨(P−^φ)²⟩ and the Duan quantity
+at the angle that minimises it; the operating point as the analysis parametrises it (the couplings
+g_j|α_k| the device really sees, the tones' offsets from the sidebands of the cavity as it sits with the
+tones on, the cavity bath as one occupation including the pumps' phase noise); and, for the data sets
+with probe spectra, the probes' true imbalance and the true correction from the probe area to the
+variance. Only the studies compare with these; the analysis never reads them.
+"""
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from . import simulate
+from .circuit import drum_covariance
+
+
+def collective(V, phi):
+    """⟨(X+^φ)²⟩ and ⟨(P−^φ)²⟩ from the covariance of (x1, p1, x2, p2) (docs/model.md §3)."""
+    s = 1.0 / np.sqrt(2.0)
+    c, n = np.cos(phi), np.sin(phi)
+    xp = s * np.array([c, n, c, n])
+    pm = s * np.array([n, -c, -n, c])
+    return float(xp @ V @ xp), float(pm @ V @ pm)
+
+
+def optimum(V):
+    """(angle, Duan) of the smallest Duan(φ) = ⟨(X+^φ)²⟩ + ⟨(P−^φ)²⟩ (a fine grid, then Brent)."""
+    grid = np.radians(np.linspace(-90, 90, 721))
+    values = [sum(collective(V, p)) for p in grid]
+    k = int(np.argmin(values))
+    res = minimize_scalar(
+        lambda p: sum(collective(V, p)), bracket=(grid[k - 1], grid[k], grid[(k + 1) % grid.size]), tol=1e-12
+    )
+    return float(res.x), float(res.fun)
+
+
+def state(lab, circuit, tones):
+    """The drums' covariance at an operating point (frame: half the spacing of the first two tones, the pumps)."""
+    frame = 0.5 * (tones[1].offset - tones[0].offset)
+    centres = [lab.f_true[1] - frame, lab.f_true[2] - frame]
+    V, imag = drum_covariance(
+        circuit, tones, frame, centres=centres, max_hops=simulate.HOPS, near=simulate.NEAR, **_options(lab)
+    )
+    assert imag < 1e-9 * np.abs(V).max(), imag
+    return V
+
+
+def _options(lab):
+    return lab.options()
+
+
+def probe_area(lab, circuit_on, tones_on, circuit_off, tones_off, omega, half=None, bins=24001):
+    """Area (quanta x Hz) of the probes' signal, probes on less probes off, over both probe lines in full
+    (Omega around each of f_c -+ Omega)."""
+    half = omega if half is None else half
+    total = 0.0
+    for centre in (-omega, omega):
+        f = np.linspace(centre - half, centre + half, bins)
+        opts = dict(_options(lab), max_hops=simulate.HOPS, near=simulate.NEAR)
+        diff = simulate.spectrum(circuit_on, tones_on, f, centre, opts) - simulate.spectrum(
+            circuit_off, tones_off, f, centre, opts
+        )
+        total += float(np.trapezoid(diff, f))
+    return total
+
+
+def derived_truth(lab):
+    """True quantities of the replica ``lab``: JSON-ready dict."""
+    raw = lab.raw
+    d = raw["device"]
+    omega = 0.5 * (lab.f_nom[2] - lab.f_nom[1])
+    base = lab.occupation(1, lab.T_base), lab.occupation(2, lab.T_base)
+    # the probe constant: area per unit <X+^2> per mW of red-probe power, pumps off, at the working g
+    settings = lab.probe_settings(None)
+    tones, shift, n_pn = lab.tones(lab.device_settings(settings))
+    off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
+    area_cal = probe_area(lab, off, tones, off, [], omega, half=15e3, bins=6001)
+    x_thermal = 0.5 * (base[0] + base[1]) + 0.5
+    p_mw = 10 ** (settings["probe_red"][1] / 10)
+    k_probe = area_cal / (x_thermal * p_mw)
+    out = {
+        "datasets": {},
+        "cavity": {
+            "f_c": lab.f_c,
+            "kappa": lab.kappa,
+            "kappa_in": float(d["kappa_in"]),
+            "kappa_out": float(d["kappa_out"]),
+            "kappa_I": float(d["kappa_int"]),
+            "gamma1": float(d["gamma1"]),
+            "gamma2": float(d["gamma2"]),
+        },
+        "calibration": {
+            "gain_dB": lab.gain_dB(),
+            "n_add": float(raw["instrument"]["n_add"]),
+            "K1": lab.calibrated_K(1),
+            "K2": lab.calibrated_K(2),
+            "f1": lab.f_true[1],
+            "f2": lab.f_true[2],
+            "n1_base": base[0],
+            "n2_base": base[1],
+            "g_ratio": float(d["g_ratio"]),
+            "collective_thermal_variance": x_thermal,
+            "probe_phase_offset_deg": lab.phase_offset_deg,
+            "probe_area_per_variance_per_mW": k_probe,
+            "input_slope_dB_per_MHz": lab.slope,
+        },
+    }
+    for name in raw["datasets"]:
+        circuit, tones, shift, settings = simulate.operating_point(lab, name)
+        V = state(lab, circuit, tones)
+        phi, duan = optimum(V)
+        x, pm = collective(V, phi)
+        red, blue = tones[0], tones[1]
+        f_red, f_blue = lab.f_c + red.offset, lab.f_c + blue.offset
+        n_c, n_m1, n_m2 = lab.baths(name)
+        entry = {
+            "Xplus": x,
+            "Pminus": pm,
+            "duan": duan,
+            "phi_opt_quadrature_deg": float(np.degrees(phi)),
+            "phi_opt_deg": float(np.degrees(phi)) - lab.phase_offset_deg,
+            # the operating point as the analysis parametrises it
+            "G_minus": lab.g1 * abs(red.alpha),
+            "G_plus": lab.g2 * abs(blue.alpha),
+            "delta_minus": f_red - (lab.f_c + shift - lab.f_true[1]),
+            "delta_plus": f_blue - (lab.f_c + shift + lab.f_true[2]),
+            "g_ratio": float(d["g_ratio"]),
+            "n_c": circuit.n_c,
+            "n_c_heated": n_c,
+            "n_m1": n_m1,
+            "n_m2": n_m2,
+            "kappa": lab.kappa,
+            "kappa_out": float(d["kappa_out"]),
+            "gamma1": float(d["gamma1"]),
+            "gamma2": float(d["gamma2"]),
+            "cavity_shift": shift,
+            "drift": lab.drift(name),
+        }
+        if name in raw["probes"]["datasets"]:
+            on, tones_on, _, _ = simulate.operating_point(lab, name, True, phi)
+            pr_red, pr_blue = tones_on[2], tones_on[3]
+            entry["probe_imbalance"] = (lab.g1 * abs(pr_red.alpha)) / (lab.g2 * abs(pr_blue.alpha))
+            area = probe_area(lab, on, tones_on, circuit, tones, omega)
+            p_red = 10 ** (lab.probe_settings(name)["probe_red"][1] / 10)
+            entry["probe_correction"] = x * k_probe * p_red / area
+            V_on = state(lab, on, tones_on)
+            entry["Xplus_with_probes"] = collective(V_on, phi)[0]
+        out["datasets"][name] = entry
+    return out
