@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def _offline(*cmd, **kwargs):
-    return subprocess.run(["unshare", "-n", *cmd], capture_output=True, text=True, **kwargs)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the deposit's own environment only
+    return subprocess.run(["unshare", "-n", *cmd], capture_output=True, text=True, env=env, **kwargs)
 
 
 def test_the_deposit_installs_with_no_network_from_its_wheelhouse(tmp_path):

@@ -60,8 +60,10 @@ def prior_parts(ds, i, device, sideband, settings):
     Means come from the calibrations and the tone settings: G+- from the tones' powers and the
     sideband calibration's coupling constants; the detunings from the tone frequencies and the
     calibrated drum frequencies. ``settings``: the config's ``fits`` block
-    (``coupling_transfer_sigma`` relative red/blue, ``detuning_sigma`` Hz, ``drift``: rms ``gain_dB``
-    and relative ``pump_power`` drifts between the calibrations and the measurement).
+    (``coupling_transfer_sigma`` relative red/blue, ``detuning_sigma`` Hz, ``cavity_shift_sigma`` Hz: the
+    cavity's frequency with the pumps on, a common shift of both pumps' offsets from their sidebands,
+    ``drift``: rms ``gain_dB`` and relative ``pump_power`` drifts between the calibrations and the
+    measurement).
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     f_red, p_red = tone(ds, i, "pump_red")
@@ -83,6 +85,7 @@ def prior_parts(ds, i, device, sideband, settings):
         ]
     )
     d_sigma = float(settings["detuning_sigma"])
+    shift_sigma = float(settings.get("cavity_shift_sigma", 0.0))
     drift = settings["drift"]
     delta = np.array([f_red - (f_c - sideband["f1"]), f_blue - (f_c + sideband["f2"])]) / 1e3
     delta_sigma = np.hypot([sideband["f1_sigma"], sideband["f2_sigma"]], d_sigma) / 1e3
@@ -96,6 +99,8 @@ def prior_parts(ds, i, device, sideband, settings):
         "gamma1 and gamma2": (("gamma1", "gamma2"), *map(np.asarray, cal[("gamma1", "gamma2")])),
         "G+- transfer": (G_pair, G, np.diag((rel * G) ** 2)),
         "detunings": (("delta_minus", "delta_plus"), delta, np.diag(delta_sigma**2)),
+        # the cavity shifts with the pumps on: both offsets from the (pumps-off) sidebands move together
+        "cavity shift": (("delta_minus", "delta_plus"), delta, np.full((2, 2), (shift_sigma / 1e3) ** 2)),
         "g1/g2": (("g_ratio",), np.array([sideband["g_ratio"]]), np.array([[sideband["g_ratio_sigma"] ** 2]])),
         "drift: gain": (gain_pair, gain, np.diag([float(drift["gain_dB"]) ** 2, 0.0])),
         # G ~ sqrt(P): a relative power drift p moves G by p/2

@@ -93,8 +93,10 @@ def _with_offsets(circuit, d1, d2):
     return replace(circuit, f1=circuit.f1 + d1, f2=circuit.f2 + d2)
 
 
-def _trace(lab, stream, role, f_lab, S, rbw, duration, gain_db, **extra):
-    """One recorded trace: the mean PSD with the line's ripple, averaged as the series' analyser mode says."""
+def _trace(lab, stream, role, f_lab, S, rbw, duration, gain_db, session, **extra):
+    """One recorded trace: the mean PSD with the line's ripple, averaged as the series' analyser mode says.
+    ``session``: the measurement session (a data set; a calibration series) whose traces share the standing
+    wave's phase (the cable's temperature moves it between sessions, hours apart)."""
     cfg = lab.raw["instrument"]["analyser"][role]
     n_avg = analyser.averages(
         cfg["mode"], duration, rbw, f_lab.size, cfg.get("window", "hann"), cfg.get("overlap", 0.5)
@@ -102,7 +104,7 @@ def _trace(lab, stream, role, f_lab, S, rbw, duration, gain_db, **extra):
     shape = 1.0
     if lab.on["ripple"]:
         rp = lab.raw["instrument"]["ripple"]
-        theta = stream.uniform(0, 2 * np.pi)  # the standing wave's phase: cable lengths change between series
+        theta = rng(lab.seed, f"ripple:{session}").uniform(0, 2 * np.pi)
         shape = analyser.ripple(f_lab, lab.f_c, float(rp["amplitude"]), float(rp["delay_ns"]) * 1e-9, theta)
     mean = analyser.mean_psd(S, f_lab, gain_db, float(lab.raw["instrument"]["n_add"]), shape)
     return dict(
@@ -191,6 +193,7 @@ def thermal_cal(lab, drum):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(),
+                f"thermal_cal_drum{drum}",
                 fridge_temperature=T,
                 tones=Lab.recorded(settings),
                 label=f"T={T * 1e3:.0f}mK",
@@ -230,6 +233,7 @@ def sideband_cal(lab, drum):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(),
+                f"sideband_cal_drum{drum}",
                 fridge_temperature=lab.T_base,
                 tones=Lab.recorded(settings),
                 label=f"P={p:.2f}dBm",
@@ -267,6 +271,7 @@ def probe_cal(lab):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(),
+                "probe_cal",
                 fridge_temperature=lab.T_base,
                 tones=Lab.recorded(settings),
                 label=f"g={float(g) / 1e3:.0f}kHz",
@@ -290,7 +295,7 @@ def operating_point(lab, name, probes=False, phase=0.0):
     phases = {"probe_red": -phase, "probe_blue": phase}
     tones, shift, n_pn = lab.tones(lab.device_settings(settings), phases)
     n_c, n_m1, n_m2 = lab.baths(name)
-    return lab.circuit(n_c, n_m1, n_m2, shift, n_pn), tones, shift, settings
+    return lab.circuit(n_c, n_m1, n_m2, shift, n_pn, lab.drum_offsets(name)), tones, shift, settings
 
 
 def pump_series(lab, series, members):
@@ -313,6 +318,7 @@ def pump_series(lab, series, members):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(name),
+                name,
                 fridge_temperature=lab.T_base,
                 tones=Lab.recorded(settings),
                 label=name,
@@ -348,6 +354,7 @@ def probe_series(lab, name):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(name),
+                name,
                 fridge_temperature=lab.T_base,
                 tones=Lab.recorded(settings),
                 probe_phase_setpoint=float(setpoint),
@@ -378,6 +385,7 @@ def probe_series(lab, name):
                 rbw,
                 float(cfg["duration"]),
                 lab.gain_dB(name),
+                name,
                 fridge_temperature=lab.T_base,
                 tones=Lab.recorded(settings),
                 label=f"{name} background",

@@ -200,14 +200,20 @@ class Lab:
         return tones, shift, float(n_pn)
 
     # --- data sets ---------------------------------------------------------------------------------
+    def drum_offsets(self, name):
+        """How far each drum's frequency has moved (Hz) by the time data set ``name`` is measured: this replica's
+        detuning errors. The tones stay as set (the probes locked to the pumps, sharing their frame); the drums
+        moved (slow drift since the calibration, the synthesizers' setting steps)."""
+        return (self._draw("detuning_error_hz", f"{name}:drum1"), self._draw("detuning_error_hz", f"{name}:drum2"))
+
     def pump_settings(self, name):
         """Generator settings of data set ``name``'s two pumps: frequencies from the nominal drum frequencies
-        and the set Delta (delta_bar = 0), with this replica's detuning errors; powers for the intended G
-        from the calibration, with this replica's transfer errors and drifts."""
+        and the set Delta (delta_bar = 0); powers for the intended G from the calibration, with this replica's
+        transfer errors and drifts."""
         spec = self.raw["datasets"][name]
         Delta = float(spec["Delta"])
-        f_red = self.f_c - self.f_nom[1] - Delta + self._draw("detuning_error_hz", f"{name}:red")
-        f_blue = self.f_c + self.f_nom[2] + Delta + self._draw("detuning_error_hz", f"{name}:blue")
+        f_red = self.f_c - self.f_nom[1] - Delta
+        f_blue = self.f_c + self.f_nom[2] + Delta
         drift = self.drift(name)
         out = {}
         for key, f, G, drum in (("pump_red", f_red, spec["G_minus"], 1), ("pump_blue", f_blue, spec["G_plus"], 2)):
@@ -224,9 +230,13 @@ class Lab:
         Delta = 0.0 if name is None else float(self.raw["datasets"][name]["Delta"])
         half = 0.5 * (self.f_nom[1] + self.f_nom[2]) + Delta
         f_red, f_blue = self.f_c - half, self.f_c + half
+        err = {}  # each probe's power transfer error with the pumps on (none at the calibration)
+        for colour in ("red", "blue"):
+            u = 0.0 if name is None else self._draw("coupling_transfer", f"{name}:probe_{colour}")
+            err[colour] = 10.0 * np.log10(max(1.0 + u, 1e-6))
         return {
-            "probe_red": (f_red, self.power_for(g, f_red, 1), "probe", 0.0),
-            "probe_blue": (f_blue, self.power_for(g, f_blue, 2), "probe", 0.0),
+            "probe_red": (f_red, self.power_for(g, f_red, 1), "probe", err["red"]),
+            "probe_blue": (f_blue, self.power_for(g, f_blue, 2), "probe", err["blue"]),
         }
 
     @staticmethod

@@ -55,6 +55,7 @@ ORDER = [
     "gamma1 and gamma2",
     "G+- transfer",
     "detunings",
+    "cavity shift",
     "g1/g2",
     "phase drift",
     "drift: gain",

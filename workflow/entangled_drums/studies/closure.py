@@ -44,7 +44,7 @@ def calibration_pulls(cal, truth):
             (k, cal["cavity"][k], cal["cavity"][f"{k}_sigma"], truth["cavity"][k])
             for k in ("f_c", "kappa", "kappa_in", "kappa_out", "kappa_I")
         ]
-    rows.append(("g_ratio", sb["g_ratio"], sb["g_ratio_sigma"], truth["datasets"]["C"]["g_ratio"]))
+    rows.append(("g_ratio", sb["g_ratio"], sb["g_ratio_sigma"], truth["calibration"]["g_ratio"]))
     # the probe constant is in quanta, so it carries the gain's error (which cancels in the readout)
     pr = cal["probe"]
     k, sk = pr["area_per_variance_per_mW"], pr["area_per_variance_per_mW_sigma"]
