@@ -37,18 +37,35 @@ def analyse(raw_dir, truth, config):
     device, fits_cfg, readout = config["device"], config["fits"], config["readout"]
     cal = chain.calibrate(raw_dir, device, fits_cfg)
     fits = chain.fit_pumps(raw_dir, cal["device"], fits_cfg, cal["sideband"], pump_series(config))
-    probes = chain.read_out(raw_dir, cal["device"], cal["sideband"], cal["probe"], fits, readout,
-                            readout["datasets"], fits_cfg["drift"]["gain_dB"])
-    out = {"chi2_max": max(rec["fit"]["chi2_reduced"] for rec in fits.values()),
-           "sideband_chi2": cal["sideband"]["fit"]["chi2_reduced"], "datasets": {}}
+    probes = chain.read_out(
+        raw_dir,
+        cal["device"],
+        cal["sideband"],
+        cal["probe"],
+        fits,
+        readout,
+        readout["datasets"],
+        fits_cfg["drift"]["gain_dB"],
+    )
+    out = {
+        "chi2_max": max(rec["fit"]["chi2_reduced"] for rec in fits.values()),
+        "sideband_chi2": cal["sideband"]["fit"]["chi2_reduced"],
+        "datasets": {},
+    }
     for name, (res, _) in probes.items():
         t = truth["datasets"][name]
         pm = fits[name]["derived"]["Pminus"]
         x = res["Xplus"]
         duan = (x["value"] + pm["value"], (x["sigma"] ** 2 + pm["sigma"] ** 2) ** 0.5)
-        values = {"Xplus_BAE": (x["value"], x["sigma"]), "Pminus_lsq": (pm["value"], pm["sigma"]), "duan_probe_lsq": duan}
-        out["datasets"][name] = {k: {"value": v, "sigma": s, "truth": t[KEYS[k]], "pull": (v - t[KEYS[k]]) / s}
-                                 for k, (v, s) in values.items()}
+        values = {
+            "Xplus_BAE": (x["value"], x["sigma"]),
+            "Pminus_lsq": (pm["value"], pm["sigma"]),
+            "duan_probe_lsq": duan,
+        }
+        out["datasets"][name] = {
+            k: {"value": v, "sigma": s, "truth": t[KEYS[k]], "pull": (v - t[KEYS[k]]) / s}
+            for k, (v, s) in values.items()
+        }
     return out
 
 
@@ -81,8 +98,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     (out / "imperfections.json").write_text(json.dumps(results, indent=1) + "\n")
     base = results.get("none", {}).get("datasets", {})
-    lines = ["| imperfection on | χ²/dof max | " + " | ".join(f"{d} {k} pull (shift)" for d in base for k in KEYS) + " |",
-             "|---|---|" + "---|" * (len(base) * len(KEYS))]
+    header = " | ".join(f"{d} {k} pull (shift)" for d in base for k in KEYS)
+    lines = [
+        "| imperfection on | χ²/dof max | " + header + " |",
+        "|---|---|" + "---|" * (len(base) * len(KEYS)),
+    ]
     for label, r in results.items():
         if "error" in r:
             lines.append(f"| {label} | {r['error'][:80]} |")

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT
 from entangled_drums import calibration, cavity, rawdata, simulate
+from entangled_drums.lab import truth as truth_file
 from entangled_drums.product.config import defaults
 from entangled_drums.stats.fitting import FitError
 
@@ -27,12 +28,11 @@ def test_archive_cavity_calibration_recovers_the_truth():
 
 def test_fresh_sweeps_pull_distribution():
     """20 fresh draws of the sweeps: the pulls of the five cavity quantities have mean ~0 and width ~1."""
-    raw = simulate.load_truth(ROOT / "config" / "simulation.yaml")
-    truth = simulate.Truth(raw)
+    raw = truth_file.load(ROOT / "config" / "simulation.yaml")
     true = {"f_c": 5.5e9, "kappa": 1.38e6, "kappa_in": 60e3, "kappa_out": 1.13e6, "kappa_I": 190e3}
     pulls = []
     for seed in range(100, 120):
-        cal = cavity.calibrate(simulate.cavity_cal(truth, seed), 5.5e9)
+        cal = cavity.calibrate(simulate.cavity_cal(truth_file.Lab(raw, seed)), 5.5e9)
         pulls.append([(cal[k] - true[k]) / cal[f"{k}_sigma"] for k in KEYS])
     pulls = np.array(pulls)
     assert np.all(np.abs(pulls.mean(axis=0)) < 3 / np.sqrt(len(pulls))), pulls.mean(axis=0)

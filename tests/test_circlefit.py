@@ -26,8 +26,6 @@ COMPARED = ("kappa", "kappa_in", "kappa_out", "kappa_I")
 
 def fresh_sweeps(seed):
     """The cavity sweeps of one fresh replica of the laboratory (as tests/test_cavity.py draws them)."""
-    if hasattr(simulate, "Truth"):  # the laboratory before its own forward model (issue of the laboratory)
-        return simulate.cavity_cal(simulate.Truth(simulate.load_truth(TRUTH)), seed)
     from entangled_drums.lab import truth
 
     return simulate.cavity_cal(truth.Lab(truth.load(TRUTH), seed))

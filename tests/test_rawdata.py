@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from entangled_drums import instrument, rawdata
-from entangled_drums.lab.simulate import Truth, load_truth, simulate
+from entangled_drums import rawdata
+from entangled_drums.lab.simulate import simulate
 
 RAW = ROOT / "data" / "raw"
 TRUTH_JSON = ROOT / "data" / "simulation_truth.json"
@@ -28,10 +28,10 @@ def test_archive_validates_and_is_small():
 
 
 def test_make_simulate_regenerates_the_archive(tmp_path):
-    """Same machine: byte-identical (two runs). Against the committed archive, made on another CPU:
-    equal within 1e-10 relative (numpy and numba pick SIMD paths per CPU; the last-bit differences are
-    amplified where the model's eigenbasis is poorly conditioned: 1.9e-11 measured at the probe
-    calibration's peaks on one CPU, at the archive's own commit too)."""
+    """Same machine: byte-identical (two runs). Against the committed archive, perhaps made on another CPU: equal
+    within 1e-8 relative (the laboratory diagonalises its lattices with LAPACK, whose last bits depend on the CPU's
+    SIMD paths and grow with the eigenbasis' condition; the laboratory checks each solve against direct ones to
+    1e-9, tests/test_lab.py, so 1e-8 bounds what a correct regeneration can differ by)."""
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "a" / "raw", tmp_path / "a" / "truth.json")
     simulate(ROOT / "config" / "simulation.yaml", tmp_path / "b" / "raw", tmp_path / "b" / "truth.json")
     assert (tmp_path / "a" / "raw" / "MANIFEST.sha256").read_text() == (
@@ -43,14 +43,18 @@ def test_make_simulate_regenerates_the_archive(tmp_path):
         for var in ds.data_vars:
             a, b = fresh[name][var].values, ds[var].values
             if a.dtype.kind == "f":
-                np.testing.assert_allclose(a, b, rtol=1e-10, atol=0, err_msg=f"{name}.{var}")
+                np.testing.assert_allclose(a, b, rtol=1e-8, atol=0, err_msg=f"{name}.{var}")
             else:
                 assert np.array_equal(a, b), f"{name}.{var}"
         assert fresh[name].attrs == ds.attrs, name
     truth = json.loads((tmp_path / "a" / "truth.json").read_text())["datasets"]
     for name, values in json.loads(TRUTH_JSON.read_text())["datasets"].items():
         for key, v in values.items():
-            assert truth[name][key] == pytest.approx(v, rel=1e-10, abs=1e-12), f"{name}.{key}"
+            if isinstance(v, dict):
+                v, got = list(v.values()), list(truth[name][key].values())
+                assert got == pytest.approx(v, rel=1e-8, abs=1e-12), f"{name}.{key}"
+            else:
+                assert truth[name][key] == pytest.approx(v, rel=1e-8, abs=1e-12), f"{name}.{key}"
 
 
 def test_truth_file_contract_and_location():
@@ -82,24 +86,41 @@ def test_truth_file_contract_and_location():
         assert truth["datasets"][name]["delta_plus"] - truth["datasets"][name]["delta_minus"] < 0
 
 
-def test_averaging_statistics_match_the_instrument_model():
-    """Normalised residuals of a simulated trace against its true mean: mean 0, std 1 (Gamma(N, mean/N))."""
-    from entangled_drums.physics.spectra import pump_spectrum
+def test_the_raw_files_record_the_analysers_mode_and_its_averages():
+    """Every spectrum series states how its analyser averaged (swept: dwell per bin; FFT: window and overlap), and
+    its n_averages are what that mode gives for the trace's duration, RBW and bins (the laboratory's analyser); the
+    archive's pump spectra are swept (~400 averages per bin), not the gap-free ceiling duration x RBW."""
+    from entangled_drums.lab import analyser
 
-    raw = load_truth(ROOT / "config" / "simulation.yaml")
-    truth = Truth(raw)
-    ds = rawdata.load(RAW / "pump_C.nc")
-    f = ds["frequency"].values[0]
-    mean = instrument.psd_from_quanta(
-        pump_spectrum(truth.two_tone_params(raw["datasets"]["C"], "C"), f - truth.f_c),
-        f,
-        truth.gain_dB("C"),
-        raw["instrument"]["n_add"],
-    )
-    n = float(ds["n_averages"].values[0])
-    z = (ds["psd"].values[0] - mean) / (mean / np.sqrt(n))
-    assert abs(z.mean()) < 4 / np.sqrt(z.size)
-    assert z.std() == pytest.approx(1.0, abs=0.08)
+    for name, ds in rawdata.load_directory(RAW).items():
+        if ds.attrs["role"] == rawdata.SWEEP_ROLE:
+            continue
+        mode = ds.attrs["analyser_mode"]
+        for i in range(ds.sizes["trace"]):
+            n = analyser.averages(
+                mode,
+                float(ds["duration"].values[i]),
+                float(ds["rbw"].values[i]),
+                ds.sizes["bin"],
+                ds.attrs.get("fft_window", "hann"),
+                float(ds.attrs.get("fft_overlap", 0.5)),
+            )
+            assert int(ds["n_averages"].values[i]) == n, (name, i)
+    pump = rawdata.load(RAW / "pump_C.nc")
+    assert pump.attrs["analyser_mode"] == "swept"
+    assert int(pump["n_averages"].values[0]) < 0.01 * float(pump["duration"].values[0] * pump["rbw"].values[0])
+
+
+def test_averaged_traces_follow_the_gamma_law():
+    """The laboratory's averaged bins: mean of N exponentials, Gamma(N, mean/N): normalised residuals mean 0, sd 1."""
+    from entangled_drums.lab import analyser
+
+    rng = np.random.default_rng(5)
+    mean = np.linspace(1.0, 3.0, 20000)
+    for n in (1, 40, 400):
+        z = (analyser.draw(rng, mean, n) - mean) / (mean / np.sqrt(n))
+        assert abs(z.mean()) < 4 / np.sqrt(z.size)
+        assert z.std() == pytest.approx(1.0, abs=0.03)
 
 
 # --- bad input: each case names the file and the problem -------------------------------------

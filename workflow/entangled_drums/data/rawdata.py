@@ -25,7 +25,7 @@ PORTS = ("S21", "S11", "S22")
 TONES = ("pump_red", "pump_blue", "probe_red", "probe_blue")
 ROLES = ("thermal_cal", "sideband_cal", "probe_cal", "pump", "probe", "background")
 MANIFEST = "MANIFEST.sha256"
-SCHEMA_VERSION = 2  # TEMP: 3 once the archive is redrawn
+SCHEMA_VERSION = 3
 #: How the analyser averaged a trace: the mean of N power spectra (the likelihood's assumption),
 #: or the mean of their logarithms (refused: biased by -2.5 dB, other statistics; docs/model.md §5).
 AVERAGING = ("power", "log_power")

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from . import simulate
-from .circuit import drum_covariance
+from .circuit import drum_covariance, output_spectrum
 
 
 def collective(V, phi):
@@ -52,17 +52,26 @@ def _options(lab):
 
 
 def probe_area(lab, circuit_on, tones_on, circuit_off, tones_off, omega, half=None, bins=24001):
-    """Area (quanta x Hz) of the probes' signal, probes on less probes off, over both probe lines in full
-    (Omega around each of f_c -+ Omega)."""
-    half = omega if half is None else half
+    """Area (quanta x Hz) of the probes' signal over both probe lines in full.
+
+    Without the cross terms (the analysis' picture) the probes' field is a cavity mode of its own: its emission
+    with the probe tones less the same mode's without them, from 3 MHz below the red line to 3 MHz above the blue
+    one (the whole lines: the correction this defines is the analysis' balanced x imbalance factor, without its
+    window factor). With the cross terms, or with ``half`` given (the pumps-off calibration's narrow lines), the
+    probes-on spectrum less the probes-off one over ``half`` around each line (default Omega/2, clear of the
+    pumps' features at 0 and 2 Omega)."""
+    opts = dict(_options(lab), max_hops=simulate.HOPS, near=simulate.NEAR)
+    if not lab.on["cross_terms"] and half is None:
+        f = np.linspace(-omega - 3e6, omega + 3e6, 66001)  # both lines and their tails, 100 Hz apart
+        on = output_spectrum(circuit_on, tones_on, f, x_ref=0.0, seed_family="probe", **opts)
+        return float(np.trapezoid(on - output_spectrum(circuit_on, [], f, **opts), f))
     total = 0.0
     for centre in (-omega, omega):
-        f = np.linspace(centre - half, centre + half, bins)
-        opts = dict(_options(lab), max_hops=simulate.HOPS, near=simulate.NEAR)
-        diff = simulate.spectrum(circuit_on, tones_on, f, centre, opts) - simulate.spectrum(
-            circuit_off, tones_off, f, centre, opts
-        )
-        total += float(np.trapezoid(diff, f))
+        h = 0.5 * omega if half is None else half
+        f = np.linspace(centre - h, centre + h, bins)
+        on = simulate.spectrum(circuit_on, tones_on, f, centre, opts)
+        off = simulate.spectrum(circuit_off, tones_off, f, centre, opts)
+        total += float(np.trapezoid(on - off, f))
     return total
 
 
@@ -76,10 +85,12 @@ def derived_truth(lab):
     settings = lab.probe_settings(None)
     tones, shift, n_pn = lab.tones(lab.device_settings(settings))
     off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
-    area_cal = probe_area(lab, off, tones, off, [], omega, half=15e3, bins=6001)
+    area_cal = probe_area(lab, off, tones, off, [], omega, half=15e3, bins=6001)  # pumps off: narrow lines
     x_thermal = 0.5 * (base[0] + base[1]) + 0.5
+    # per unit of the variance the probes read: with them on (they also damp the drums, off resonance by Omega)
+    x_cal = collective(state(lab, off, tones), 0.0)[0]
     p_mw = 10 ** (settings["probe_red"][1] / 10)
-    k_probe = area_cal / (x_thermal * p_mw)
+    k_probe = area_cal / (x_cal * p_mw)
     out = {
         "datasets": {},
         "cavity": {
@@ -144,8 +155,9 @@ def derived_truth(lab):
             entry["probe_imbalance"] = (lab.g1 * abs(pr_red.alpha)) / (lab.g2 * abs(pr_blue.alpha))
             area = probe_area(lab, on, tones_on, circuit, tones, omega)
             p_red = 10 ** (lab.probe_settings(name)["probe_red"][1] / 10)
-            entry["probe_correction"] = x * k_probe * p_red / area
             V_on = state(lab, on, tones_on)
             entry["Xplus_with_probes"] = collective(V_on, phi)[0]
+            # the variance the probes read (with them on) per area, in units of the calibration's
+            entry["probe_correction"] = entry["Xplus_with_probes"] * k_probe * p_red / area
         out["datasets"][name] = entry
     return out

@@ -163,6 +163,15 @@ class PumpPrior:
         self.idx = idx
         self.L = np.linalg.cholesky(cov)
         self.device, self.sideband = device, sideband
+        # the pumps' mean offset from their (pumps-off) sidebands as set: the fitted one less this is the cavity's
+        # shift with the pumps on, which moves the probes' offset from the cavity alike (Hz)
+        means = pump_fit["priors"].get("delta_minus,delta_plus", [[0.0, 0.0]])[0]
+        self.delta_bar_set = 0.5e3 * (float(means[0]) + float(means[1]))
+
+    def probe_offset(self, offset, params):
+        """The probes' common offset (Hz) from the cavity with the pumps on: their offset from f_c, ``offset``, less
+        the cavity's shift the pump fit found (the shift of its mean offset ``params.delta_bar`` from the set one)."""
+        return offset + (params.delta_bar - self.delta_bar_set)
 
     def params(self, z=None):
         """Pump ``Params`` at whitened coordinates ``z`` (None: the pump fit's best values)."""
@@ -240,7 +249,15 @@ def fit_imbalance(
             model = np.array(
                 [
                     wandered_signal(
-                        with_probes(pump, g * g_scale, r, np.radians(t["setpoint_deg"] + offset + e), det), f, wander
+                        with_probes(
+                            pump,
+                            g * g_scale,
+                            r,
+                            np.radians(t["setpoint_deg"] + offset + e),
+                            prior.probe_offset(det, pump),
+                        ),
+                        f,
+                        wander,
                     )
                     for t, f, (g, det), e in zip(traces, f_all, couplings, errors, strict=True)
                 ]
@@ -331,7 +348,8 @@ def _state(prior, x, couplings, phase_deg):
     own phase error left out)."""
     g, det = couplings
     imbalance, offset, g_scale, _, z, _, _ = _unpack(x)
-    return with_probes(prior.params(z), g * g_scale, imbalance, np.radians(phase_deg + offset), det)
+    pump = prior.params(z)
+    return with_probes(pump, g * g_scale, imbalance, np.radians(phase_deg + offset), prior.probe_offset(det, pump))
 
 
 def analyse(
