@@ -135,8 +135,8 @@ def derived_truth(lab):
             # the operating point as the analysis parametrises it
             "G_minus": lab.g1 * abs(red.alpha),
             "G_plus": lab.g2 * abs(blue.alpha),
-            "delta_minus": f_red - (lab.f_c + shift - lab.f_true[1]),
-            "delta_plus": f_blue - (lab.f_c + shift + lab.f_true[2]),
+            "delta_minus": f_red - (lab.f_c + shift - circuit.f1),  # the drums as they are (drifted)
+            "delta_plus": f_blue - (lab.f_c + shift + circuit.f2),
             "g_ratio": float(d["g_ratio"]),
             "n_c": circuit.n_c,
             "n_c_heated": n_c,
