@@ -24,7 +24,7 @@ FIGURE_FORMATS = ("pdf", "png")
 # numba's default cache next to the package, shared by everything that ever ran in the checkout, two runs
 # did not agree bit for bit (`make verify` found it). Jobs inherit the variable (on a cluster each job
 # parses this file again).
-os.environ["NUMBA_CACHE_DIR"] = str(Path(RESULTS, ".numba-cache"))
+os.environ.update(NUMBA_CACHE_DIR=str(Path(RESULTS, ".numba-cache")))
 
 
 def results(*parts):
