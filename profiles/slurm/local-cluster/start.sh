@@ -25,7 +25,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmdbd >/dev/null || ! co
 fi
 
 HOST=$(hostname -s)
-CPUS=$(nproc)
+CPUS=$(nproc --all)  # --all: the machine's CPUs (plain nproc honours OMP_NUM_THREADS, which make sets to 1)
 # memory SLURM may hand out: 90 % of this machine's (MB)
 MEM=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 
