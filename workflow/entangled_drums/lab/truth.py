@@ -83,12 +83,10 @@ class Lab:
         for j, n_base in ((1, th["n1_base"]), (2, th["n2_base"])):
             T_eff = H * self.f_true[j] / (K_B * np.log1p(1.0 / float(n_base)))
             self.T_sat[j] = (T_eff**self.power - self.T_base**self.power) ** (1.0 / self.power)
-        s = raw["systematics"]
         self.slope = float(raw["instrument"]["input_slope_dB_per_MHz"]) * self.on["input_slope"]
         self.slope += self._draw("input_slope_dB_per_MHz", "replica") * self.on["input_slope"]
         self.phase_offset_deg = self._draw("phase_offset_deg", "replica")
         self.shift_scale = self._draw("cavity_shift_scale", "replica") if self.on["cavity_shift"] else 0.0
-        del s
 
     # --- draws -------------------------------------------------------------------------------------
     def _draw(self, key, name):
