@@ -249,8 +249,7 @@ class Lattice:
         for ``rtol`` it falls back to direct solves at every frequency."""
         x = np.atleast_1d(np.asarray(x, dtype=float))
         idx = list(idx)
-        M0 = self.matrix(np.zeros(1))[0]
-        C = np.diag(self.matrix(np.ones(1))[0] - M0)
+        M0, C = self._affine()
         lam, V = np.linalg.eig(M0 / C[:, None])
         try:
             right = np.linalg.solve(V, np.diag(1.0 / C))  # V⁻¹ C⁻¹
@@ -273,19 +272,16 @@ class Lattice:
             e[:, i, k] = 1.0
         return np.swapaxes(np.linalg.solve(np.swapaxes(M, 1, 2), e), 1, 2)
 
-    def _direct_row(self, x):
-        return self._direct_rows(np.atleast_1d(x), [0])[:, 0, :]
+    def _affine(self):
+        """``(M0, C)`` with ``M(x) = M0 + x diag(C)``: every node's frequency is affine in the seed's."""
+        M0 = self.matrix(np.zeros(1))[0]
+        return M0, np.diag(self.matrix(np.ones(1))[0] - M0)
 
     def poles(self):
         """The frequencies x (Hz, complex) where ``M(x)`` is singular: the lattice's modes. A damped mode has its
         pole below the real axis (Im x = -rate/2); a pole above it is a mode that grows: no steady state."""
-        M0 = self.matrix(np.zeros(1))[0]
-        C = np.diag(self.matrix(np.ones(1))[0] - M0)
+        M0, C = self._affine()
         return -np.linalg.eigvals(M0 / C[:, None])
-
-    def response(self, x):
-        """``M⁻¹`` at seed frequencies ``x``: (n, N, N)."""
-        return np.linalg.inv(self.matrix(x))
 
 
 def output_spectrum(circuit, tones, offsets, **options):

@@ -41,14 +41,10 @@ def state(lab, circuit, tones):
     frame = 0.5 * (tones[1].offset - tones[0].offset)
     centres = [lab.f_true[1] - frame, lab.f_true[2] - frame]
     V, imag = drum_covariance(
-        circuit, tones, frame, centres=centres, max_hops=simulate.HOPS, near=simulate.NEAR, **_options(lab)
+        circuit, tones, frame, centres=centres, max_hops=simulate.HOPS, near=simulate.NEAR, **lab.options()
     )
     assert imag < 1e-9 * np.abs(V).max(), imag
     return V
-
-
-def _options(lab):
-    return lab.options()
 
 
 def probe_area(lab, circuit_on, tones_on, circuit_off, tones_off, omega, half=None, bins=24001):
@@ -60,7 +56,7 @@ def probe_area(lab, circuit_on, tones_on, circuit_off, tones_off, omega, half=No
     window factor). With the cross terms, or with ``half`` given (the pumps-off calibration's narrow lines), the
     probes-on spectrum less the probes-off one over ``half`` around each line (default Omega/2, clear of the
     pumps' features at 0 and 2 Omega)."""
-    opts = dict(_options(lab), max_hops=simulate.HOPS, near=simulate.NEAR)
+    opts = dict(lab.options(), max_hops=simulate.HOPS, near=simulate.NEAR)
     if not lab.on["cross_terms"] and half is None:
         f = np.linspace(-omega - 3e6, omega + 3e6, 66001)  # both lines and their tails, 100 Hz apart
         on = output_spectrum(circuit_on, tones_on, f, x_ref=0.0, seed_family="probe", **opts)

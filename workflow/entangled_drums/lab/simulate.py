@@ -26,19 +26,15 @@ from . import analyser
 from .circuit import output_spectrum
 from .truth import Lab, TruthError, load, rng
 
-#: Gauss-Hermite nodes and weights (probabilists') for averaging over a Gaussian fluctuation.
-_GH3 = np.polynomial.hermite_e.hermegauss(3)
-_GH5 = np.polynomial.hermite_e.hermegauss(5)
+#: Gauss-Hermite nodes and normalised weights (probabilists') for averaging over a Gaussian fluctuation (3 nodes:
+#: exact to 5th order in it).
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(3)
+_GH_W = _GH_W / _GH_W.sum()
 #: How far the forward model's lattice reaches from the component asked for: components within NEAR Hz of
 #: their resonance up to HOPS couplings away, off-resonant ones one coupling beyond a near one. With four
 #: tones the near-resonant network (pumps and probes scattering each other's sidebands) needs 6 couplings
 #: for 2e-4 relative accuracy of the probe spectra (8: < 1e-5; tests/test_lab.py); two pumps close in 2.
 HOPS, NEAR = 6, 1.5e6
-
-
-def _gh(order):
-    x, w = _GH3 if order == 3 else _GH5
-    return x, w / w.sum()
 
 
 def spectrum(circuit, tones, f, x_ref, options):
@@ -69,7 +65,7 @@ def emitted(lab, circuit, tones, windows, rbw, drum_jitter=False, rbw_exact=Fals
     exact = rbw_exact and on["rbw_filter"]
     dx, wx = analyser.rbw_nodes(rbw) if exact else (np.zeros(1), np.ones(1))
     sigma_f = float(lab.raw["noise"]["drum_frequency_hz"]) if (drum_jitter and on["frequency_noise"]) else 0.0
-    jx, jw = _gh(3) if sigma_f > 0 else (np.zeros(1), np.ones(1))
+    jx, jw = (_GH_X, _GH_W) if sigma_f > 0 else (np.zeros(1), np.ones(1))
     out = []
     for centre, grid in windows:
         fine = (grid[:, None] + dx[None, :]).ravel()
@@ -336,7 +332,7 @@ def probe_series(lab, name):
     offset = np.deg2rad(lab.phase_offset_deg)
     jitter = np.deg2rad(float(cfg["phase_jitter_deg"][name]))
     error = np.deg2rad(float(cfg["phase_error_deg"]))
-    jx, jw = _gh(3)
+    jx, jw = _GH_X, _GH_W
     traces = []
     for setpoint in cfg["setpoints_deg"]:
         mean_phase = np.deg2rad(setpoint) + offset + error * stream.standard_normal()
