@@ -229,6 +229,35 @@ def test_fast_spectra_match_full_inverse_reference(g_minus, ratio, rho, delta, d
         assert np.abs(fast - slow).max() <= 1e-8 * np.abs(slow).max() + 1e-14
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: hypothesis found it once (random search, CI of this session): with G+ = 0, "
+    "g1/g2 = 1.053, the probes on and no bath, the fast eigenmode spectrum differs from the full-inverse "
+    "reference by 3.5e-8 of its maximum (bins of ~1e-6 quanta off by 0.4 %): the eigenbasis is poorly "
+    "conditioned there but below the fallback's threshold",
+)
+def test_fast_spectra_at_the_counterexample_hypothesis_found():
+    params = C.replace(
+        G_minus=56889.0,
+        G_plus=0.0,
+        g_ratio=1.052734375,
+        delta_plus=0.0,
+        delta_minus=0.0,
+        n_c=0.0,
+        n_m1=0.0,
+        n_m2=0.0,
+        probe_g_minus=40e3,
+        probe_g_plus=38e3,
+        probe_phase=0.0,
+    )
+    system = linear_system(params)
+    f = np.linspace(-1.5e6, 2.5e6, 401)
+    for mode in ("a", "d"):
+        fast = output_spectrum(params, f, mode, system)
+        slow = reference_output_spectrum(params, f, mode)
+        assert np.abs(fast - slow).max() <= 1e-8 * np.abs(slow).max() + 1e-14
+
+
 def test_eigensolver_matches_lapack_and_fallback_agrees(monkeypatch):
     rng = np.random.default_rng(7)
     for _ in range(300):
