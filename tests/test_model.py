@@ -229,14 +229,10 @@ def test_fast_spectra_match_full_inverse_reference(g_minus, ratio, rho, delta, d
         assert np.abs(fast - slow).max() <= 1e-8 * np.abs(slow).max() + 1e-14
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: hypothesis found it once (random search, CI of this session): with G+ = 0, "
-    "g1/g2 = 1.053, the probes on and no bath, the fast eigenmode spectrum differs from the full-inverse "
-    "reference by 3.5e-8 of its maximum (bins of ~1e-6 quanta off by 0.4 %): the eigenbasis is poorly "
-    "conditioned there but below the fallback's threshold",
-)
 def test_fast_spectra_at_the_counterexample_hypothesis_found():
+    """Hypothesis found this point (G+ = 0, g1/g2 = 1.053, probes on, no bath): two eigenvalues nearly
+    merge (an exceptional point), the eigenbasis condition was 4e4 and the eigenmode spectrum was 2e-8
+    off. The fallback threshold was 1e8 then; the error grows as condition**2 (next test)."""
     params = C.replace(
         G_minus=56889.0,
         G_plus=0.0,
@@ -256,6 +252,43 @@ def test_fast_spectra_at_the_counterexample_hypothesis_found():
         fast = output_spectrum(params, f, mode, system)
         slow = reference_output_spectrum(params, f, mode)
         assert np.abs(fast - slow).max() <= 1e-8 * np.abs(slow).max() + 1e-14
+
+
+def test_eigenbasis_error_grows_as_condition_squared_and_the_threshold_bounds_it():
+    """Towards an exceptional point the eigenmode spectrum's relative error is ~ c**2 eps (c the
+    eigenbasis condition): the threshold must bound c**2 eps, not c eps. Scan g1/g2 through one."""
+    f = np.linspace(-1.5e6, 2.5e6, 401)
+    errors, conditions = [], []
+    offsets = np.geomspace(1e-6, 0.1, 20)
+    for rho in 1.052734375 + np.concatenate([-offsets, offsets]):
+        params = C.replace(
+            G_minus=56889.0, G_plus=0.0, g_ratio=rho, delta_plus=0.0, delta_minus=0.0, n_c=0.0, n_m1=0.0,
+            n_m2=0.0, probe_g_minus=40e3, probe_g_plus=38e3, probe_phase=0.0,
+        )  # fmt: skip
+        system = linear_system(params)
+        c = _kernels.eigensystem(system.A)[3]
+        fast = output_spectrum(params, f, "d", system)
+        slow = reference_output_spectrum(params, f, "d")
+        error = np.abs(fast - slow).max() / np.abs(slow).max()
+        assert error <= 1e-8, (rho, c, system.use_eigenbasis)
+        assert system.use_eigenbasis == (c < linear.MAX_EIGENBASIS_CONDITION)
+        if system.use_eigenbasis:
+            errors.append(error)
+            conditions.append(c)
+    conditions, errors = np.array(conditions), np.array(errors)
+    assert conditions.max() > 0.5 * linear.MAX_EIGENBASIS_CONDITION  # the scan reaches the threshold
+    assert (errors <= 2e-11 + 0.5 * conditions**2 * np.finfo(float).eps).all()  # round-off floor + c**2 law
+    # and the c**2 law is real: forced into the eigenbasis near the point, the error is far above c eps
+    params = C.replace(
+        G_minus=56889.0, G_plus=0.0, g_ratio=1.052734375, n_c=0.0, n_m1=0.0, n_m2=0.0,
+        probe_g_minus=40e3, probe_g_plus=38e3, probe_phase=0.0,
+    )  # fmt: skip
+    system = linear_system(params)
+    c = _kernels.eigensystem(system.A)[3]
+    system.use_eigenbasis = True
+    fast = output_spectrum(params, f, "d", system)
+    slow = reference_output_spectrum(params, f, "d")
+    assert np.abs(fast - slow).max() / np.abs(slow).max() > 100 * c * np.finfo(float).eps
 
 
 def test_eigensolver_matches_lapack_and_fallback_agrees(monkeypatch):
