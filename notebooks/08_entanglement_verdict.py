@@ -32,8 +32,14 @@
 # `headline.json` (`duan_separate_phases`) to show by how much.
 #
 # It then writes the headline table, `results/headline.{json,md,tex}`. Each number stands beside
-# the paper's value (`data/paper_values.yaml`, used for display only) with an agreement flag, and
-# the run's provenance is attached. Last, it draws the Duan quantity against probe phase (4c),
+# the paper's value (`data/paper_values.yaml`, used for comparison only) with a named test that can
+# fail: a z-score with both errors, the paper's σ taken from its own probability where it gives one,
+# called *uninformative* when its window contains the bound. The paper prints ± without saying
+# what it is (except for the probes' 95 % intervals), so each ± is also read as one σ, as a 95 %
+# half-width and, for Duan, as the linear sum of its parts, each with the σ and the probability it
+# implies. Probabilities carry their Monte Carlo resolution from the effective number of draws
+# behind them. Beside our ⟨X+²⟩ stands the paper's estimator (each probe area times its 18 %
+# alone). The run's provenance is attached. Last, it draws the Duan quantity against probe phase (4c),
 # the Duan quantity at the optimal phase against G− (4d), and the inferred state of C (1d).
 #
 # **Why.** These are the paper's claims: Duan ≈ 0.83 ± 0.13 with 98 % probability below one for
@@ -76,7 +82,7 @@ from entangled_drums import (
 from entangled_drums.data.datasets import color, label, pump_series
 from entangled_drums.physics.design import duan_vs_G_minus
 from entangled_drums.physics.model import quadrature_index
-from entangled_drums.product import records
+from entangled_drums.product import montecarlo, records
 from entangled_drums.product.config import defaults
 from entangled_drums.product.figures import COLORS, fluctuation_ellipses, save, use_style
 from entangled_drums.readout.probes import PumpPrior, theory_variance
@@ -106,6 +112,9 @@ for name in datasets:
         f"the previous two-angle rule {e['duan_separate_phases']['value']:.4f} "
         f"(understated by {e['duan']['value'] - e['duan_separate_phases']['value']:.4f})"
     )
+for name in datasets:  # each probability's Monte Carlo resolution, from the effective draws behind it
+    effective = montecarlo.probability_effective_draws(Path(headline_stem).parent, name, entries[name], config_all)
+    verdict.with_resolution(entries[name], effective)
 headline = {
     "datasets": entries,
     "comparison": verdict.compare(entries, paper, level),

@@ -91,7 +91,14 @@ def _failures(rows, names=None, bound=2.0):
     ]
 
 
-PROBE_KEYS = ("Xplus_BAE", "phi_opt_deg", "probe_imbalance", "probe_correction", "duan_probe_lsq")
+PROBE_KEYS = (
+    "Xplus_BAE",
+    "phi_opt_deg",
+    "probe_imbalance",
+    "probe_correction",
+    "duan_probe_lsq",
+    "Xplus_paper_estimator",
+)
 
 
 def _is_probe(row):

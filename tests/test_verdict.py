@@ -9,6 +9,7 @@ import yaml
 from conftest import ROOT
 from entangled_drums import chain, closure, sampling, verdict
 from entangled_drums.lab.simulate import simulate
+from entangled_drums.results import paper
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 QUICK = dict(CONFIG["mcmc"], **yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["mcmc"])
@@ -70,6 +71,11 @@ def test_markdown_and_tex_state_the_verdict():
         "prob_Pminus_below_half": 0.0,
         "duan": {"value": 1.2, "sigma": 0.03, "ci95": [1.14, 1.26]},
         "prob_duan_below_one": 0.0,
+        "draw_counts": {
+            "prob_Pminus_below_half": {"below": 0, "draws": 4000},
+            "prob_duan_below_one": {"below": 0, "draws": 20000},
+        },
+        "Xplus_paper_estimator": {"value": 0.55, "sigma": 0.02, "factor": 1.18},
         "probe_imbalance": {"value": 1.05, "sigma": 0.003},
         "probe_correction": {"value": 1.3, "sigma": 0.01},
         "probe_correction_balanced": {"value": 1.08, "sigma": 0.01},
@@ -77,6 +83,7 @@ def test_markdown_and_tex_state_the_verdict():
         "probe_correction_window": {"value": 1.02, "sigma": 0.0},
         "entangled": False,
     }
+    verdict.with_resolution(entry, {"prob_Pminus_below_half": 1500.0, "prob_duan_below_one": 1500.0})
     head = {
         "datasets": {"C": entry},
         "comparison": verdict.compare({"C": entry}, PAPER, 0.95),
@@ -92,20 +99,73 @@ def test_markdown_and_tex_state_the_verdict():
     }
     md = verdict.markdown(head)
     assert "NOT shown to be entangled" in md and "ENTANGLED**" not in md
-    assert head["comparison"]["C"]["duan"]["agree"] is False  # 1.2 +- 0.03 vs the paper's 0.83 +- 0.13
-    assert head["comparison"]["C"]["prob_duan_below_one"]["agree"] is False
+    assert head["comparison"]["C"]["duan"]["outcome"] == "inconsistent"  # 1.2 +- 0.03 vs the paper's 0.83
+    assert head["comparison"]["C"]["prob_duan_below_one"]["outcome"] == "inconsistent"
+    assert "The paper's ± read each way" in md and "**inconsistent** (z = +" in md
     assert "\\newcommand{\\Entangled}{no}" in verdict.tex(head, "C")
 
 
-def test_agreement_rule():
-    assert verdict.agrees("duan", {"value": 0.86, "sigma": 0.02}, (0.83, 0.13, ""), 0.95)
-    assert not verdict.agrees("duan", {"value": 1.2, "sigma": 0.02}, (0.83, 0.13, ""), 0.95)
-    assert verdict.agrees("prob_duan_below_one", 0.999, (0.99, None, "> 0.99"), 0.95)
-    assert not verdict.agrees("prob_duan_below_one", 0.98, (0.99, None, "> 0.99"), 0.95)
-    assert verdict.agrees(
-        "Xplus_BAE", {"value": 0.44, "sigma": 0.01}, verdict.paper_entry(PAPER, "C", "Xplus_BAE"), 0.95
-    )
-    assert verdict.paper_entry(PAPER, "D", "Xplus_BAE") is None
+def _entry(duan, sigma, below, draws=20000, effective=3000.0):
+    entry = {
+        "Xplus_BAE": {"value": 0.44, "sigma": 0.02},
+        "Xplus_paper_estimator": {"value": 0.40, "sigma": 0.02, "factor": 1.18},
+        "Xplus_lsq": {"value": 0.45, "sigma": 0.02},
+        "Pminus_lsq": {"value": 0.43, "sigma": 0.02},
+        "Pminus_mcmc": {"value": 0.43, "sigma": 0.02},
+        "duan": {"value": duan, "sigma": sigma},
+        "draw_counts": {
+            "prob_Pminus_below_half": {"below": draws, "draws": draws},
+            "prob_duan_below_one": {"below": below, "draws": draws},
+        },
+    }
+    return verdict.with_resolution(entry, {"prob_Pminus_below_half": effective, "prob_duan_below_one": effective})
+
+
+def test_the_papers_plus_minus_read_each_way_and_what_its_probabilities_imply():
+    c = paper.compare(_entry(0.86, 0.02, 20000), PAPER, "C")
+    reads = {r["reading"]: r for r in c["duan"]["readings"]}
+    assert reads["one sigma"]["sigma"] == pytest.approx(0.13)
+    assert reads["95 % half-width"]["sigma"] == pytest.approx(0.13 / 1.96)
+    assert reads["linear sum, parts one sigma"]["sigma"] == pytest.approx(np.hypot(0.04, 0.08))
+    # P(Duan < 1) = 0.98 at 0.83 implies sigma = 0.17 / Phi^-1(0.98) = 0.0828; no reading gives 0.98
+    assert c["duan"]["implied_sigma"] == pytest.approx(0.17 / 2.0537, rel=1e-3)
+    assert c["duan"]["supported_readings"] == []
+    # P(<P-^2> < 1/2) = 0.96 at 0.42: sigma 0.0457, between one sigma (0.84) and the 95 % reading (0.975)
+    assert c["Pminus_mcmc"]["implied_sigma"] == pytest.approx(0.08 / 1.7507, rel=1e-3)
+    assert c["Pminus_mcmc"]["nearest_reading"] == "95 % half-width"
+    assert c["Xplus_BAE"]["paper_sigma_used"] == pytest.approx(0.04 / 1.96)  # the paper says 95 % here
+
+
+def test_the_value_test_fails_and_calls_a_window_that_contains_the_bound_uninformative():
+    # the old flag (within twice the combined error, the paper's 0.13 as one sigma) passed any Duan in [0.57, 1.09]
+    assert paper.value_test({"value": 1.05, "sigma": 0.02}, 0.83, 0.0828, 1.0)["outcome"] == "inconsistent"
+    assert paper.value_test({"value": 0.86, "sigma": 0.02}, 0.83, 0.0828, 1.0)["outcome"] == "uninformative"
+    assert paper.value_test({"value": 0.80, "sigma": 0.01}, 0.83, 0.02, 1.0)["outcome"] == "consistent"
+    t = paper.value_test({"value": 0.86, "sigma": 0.02}, 0.83, 0.0828, 1.0)
+    assert t["window"][0] < 1.0 < t["window"][1] and t["z"] == pytest.approx(0.03 / np.hypot(0.02, 0.0828))
+
+
+def test_probabilities_carry_their_monte_carlo_resolution_and_their_test_can_fail():
+    # every draw below the bound: only a bound at the effective draws' resolution (rule of three)
+    low, high, text = paper.probability_range(20000, 20000, 3000.0)
+    assert (low, high) == (pytest.approx(0.999), 1.0) and text == "> 0.9990"
+    low, high, text = paper.probability_range(19600, 20000, 3000.0)  # 0.98 +- sqrt(0.98 0.02 / 3000) = 0.0026
+    assert text == "0.9800 ± 0.0026" and low == pytest.approx(0.98 - 2 * 0.002556, abs=1e-5)
+    # a probability of 0.96 far from the paper's 0.98 in bound distance: 1.75 vs 2.05 is consistent
+    assert paper.probability_test((0.955, 0.965), "0.98")["outcome"] == "consistent"
+    # 0.5 (d = 0) against 0.98 (d = 2.05): inconsistent at |d - d_paper| > 2 sqrt 2? no (2.05 < 2.83)
+    assert paper.probability_test((0.49, 0.51), "0.98")["outcome"] == "consistent"
+    assert paper.probability_test((0.01, 0.02), "0.98")["outcome"] == "inconsistent"  # d = -2.3 vs 2.05
+    # only a bound (> 0.999, d >= 3.09) against 0.98 (d = 2.05): cannot be decided at this resolution
+    assert paper.probability_test((0.999, 1.0), "0.98")["outcome"] == "undecided"
+    # the paper's bound "> 0.99" (d > 2.33): consistent needs some allowed d within 2.83 of ours
+    assert paper.probability_test((0.2, 0.21), "> 0.99")["outcome"] == "inconsistent"  # d = -0.8: gap 3.1
+    assert paper.probability_test((0.4, 0.41), "> 0.99")["outcome"] == "consistent"  # d = -0.25: gap 2.6
+    assert paper.probability_test((0.999, 1.0), "> 0.99")["outcome"] == "consistent"  # any d >= 3.09 is allowed
+    assert paper.probability_test((0.001, 0.002), "> 0.99")["outcome"] == "inconsistent"
+    c = paper.compare(_entry(0.86, 0.02, 20000), PAPER, "C")
+    assert c["prob_duan_below_one"]["outcome"] == "undecided"
+    assert c["prob_duan_below_one"]["gaussian_outcome"] == "inconsistent"  # (1 - 0.86)/0.02 = 7 vs 2.05
 
 
 def _records(fields, columns):

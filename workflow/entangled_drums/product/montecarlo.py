@@ -93,6 +93,12 @@ RULES = {
     "probe_correction_balanced": _CORRECTION,
     "probe_correction_imbalance": _CORRECTION,
     "probe_correction_window": _CORRECTION,
+    "Xplus_paper_estimator": EXACT,  # the paper's estimator: a GLS fit, linear propagation
+    # a probability's resolution follows from the chains' ESS: shown, never a failure (like a run's length)
+    "probability_resolution": {
+        "prob_duan_below_one": ("run_length", "paired"),
+        "prob_Pminus_below_half": ("run_length", "posterior:Pminus"),
+    },
     "entangled": EXACT,  # a verdict: must come out the same
     "estimators": EXACT,
 }
@@ -217,6 +223,19 @@ class Draws:
         if source.startswith("posterior:"):
             return self.n_posterior
         return None
+
+
+def probability_effective_draws(results_dir, dataset, entry, config):
+    """``{probability row: effective draws}`` of a data set's headline ``entry`` (before it is written: the verdict
+    step calls this with its own results directory), by :data:`RULES`; rows whose draws are unknown are left out."""
+    draws = Draws(results_dir, dataset, entry, config)
+    out = {}
+    for row, spec in RULES.items():
+        if isinstance(spec, tuple) and spec[0] == "probability" and row in entry:
+            e = draws.effective(spec[1], "probability")
+            if e:
+                out[row] = float(e)
+    return out
 
 
 def mcse(kind, e, n=None, sigma=None, p=None, quantile=None):

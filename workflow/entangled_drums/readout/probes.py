@@ -486,7 +486,9 @@ def analyse(
         gain_drift_dB,
         settings,
     )
+    paper = paper_estimator(sp, points, point_cov, float(settings["paper_area_factor"]), rel_s, rel_drift, v_min)
     result = {
+        "paper_estimator": paper,
         "points": points,
         **{
             key: {"value": float(fitted[key]), "sigma": lineshape.error(key)}
@@ -530,6 +532,30 @@ def analyse(
         "n_draws": n,
     }
     return result, sampling_records(mins, curve)
+
+
+def paper_estimator(setpoints_deg, points, point_cov, factor, rel_s, rel_drift, ours_min):
+    """The paper's estimator of ``<X+^2>``: each recorded probe area times ``factor`` (the paper's 18 % imbalance
+    correction) and nothing else, through the same phase-curve fit and minimum as ours.
+
+    ``points``: :func:`analyse`'s points (``area``, ``k``, ``correction``); ``point_cov``: their covariance with
+    our correction (rescaled here by ``factor / correction`` per point). Errors: the fit's covariance, the probe
+    calibration's relative error ``rel_s`` and the gain drift's ``rel_drift``, to first order (the minimum's
+    gradient by central differences). ``ours_min``: our minimum. Returns ``{"value", "sigma", "factor",
+    "ratio_to_ours"}``, the last the ratio of the two minima (ours / the paper's).
+    """
+    ours = np.array([q["value"] for q in points])
+    rescale = np.array([factor / q["correction"] for q in points])
+    values = ours * rescale
+    cov = point_cov * np.outer(rescale, rescale)
+    coef, coef_cov, _, _ = phase_curve(setpoints_deg, values, cov)
+    v_min = float(curve_minimum(coef)[0])
+    step = 1e-6 * max(1.0, float(np.abs(coef).max()))
+    grad = np.array(
+        [(curve_minimum(coef + step * e)[0] - curve_minimum(coef - step * e)[0]) / (2 * step) for e in np.eye(3)]
+    )
+    variance = float(grad @ coef_cov @ grad) + v_min**2 * (rel_s**2 + rel_drift**2)
+    return {"value": v_min, "sigma": float(np.sqrt(variance)), "factor": factor, "ratio_to_ours": ours_min / v_min}
 
 
 def _budget(

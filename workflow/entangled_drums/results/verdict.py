@@ -11,15 +11,16 @@ The previous rule added the probes' minimum over phi to each posterior draw's <P
 draw's* Duan-optimal angle: two different angles, and since min X + P(phi*) <= min over phi of
 Duan(phi), slightly anti-conservative. It is kept as ``duan_separate_phases`` for comparison.
 
-Each number stands beside the paper's value (``data/paper_values.yaml``) with an agreement flag:
-values agree when they differ by at most twice the combined error (the paper's 95 % half-widths
-are turned into sigmas by /1.96); probabilities agree when both lie on the same side of the
-verdict level.
+Each number stands beside the paper's value (``data/paper_values.yaml``) with a named test that can
+fail (:mod:`entangled_drums.results.paper`): a z-score with both errors, the paper's σ taken from its own
+probability where it gives one; a test whose window contains the bound is reported as uninformative, not
+as agreement. Probabilities carry their Monte Carlo resolution (:func:`with_resolution`).
 """
 
 import numpy as np
 
 from ..inference.sampling import summarise
+from . import paper as paper_comparison
 
 #: Quantities of the headline table: key, label, paper key in ``headline_<set>``, paper error kind, estimator.
 ROWS = [
@@ -29,6 +30,14 @@ ROWS = [
         "Xplus_BAE",
         "ci95",
         "minimum over φ of a GLS fit a + b cos 2φ + c sin 2φ to the probe points; σ, 95 %: Monte Carlo draws",
+    ),
+    (
+        "Xplus_paper_estimator",
+        "⟨X+²⟩ the paper's estimator (probe area × its imbalance correction alone)",
+        "Xplus_BAE",
+        "ci95",
+        "as the row above, each point's correction replaced by the paper's factor (readout.paper_area_factor); "
+        "σ: linear propagation",
     ),
     ("phi_opt_deg", "optimal probe phase φ (deg)", "optimal_phi_deg", None, "probe setpoint of that minimum"),
     (
@@ -120,7 +129,7 @@ def duan_distribution(xplus_draws, pminus_draws, rng):
 
 
 def paper_entry(paper, dataset, key):
-    """The paper's (value, sigma or None, text) for a headline key of ``dataset``; None if not given."""
+    """The paper's (value, error or None, text) for a headline key of ``dataset``; None if not given."""
     block = paper.get(f"headline_{dataset}", {})
     if key == "probe_imbalance":
         v = paper["datasets"].get(dataset, {}).get("probe_imbalance")
@@ -135,25 +144,36 @@ def paper_entry(paper, dataset, key):
     if entry is None:
         return None
     if isinstance(entry, dict):
-        kind = {r[0]: r[3] for r in ROWS}[key]
-        sigma = float(entry["error"]) / (1.96 if kind == "ci95" else 1.0)
-        return float(entry["value"]), sigma, f"{entry['value']} ± {entry['error']}"
+        return float(entry["value"]), float(entry["error"]), f"{entry['value']} ± {entry['error']}"
     if isinstance(entry, str):  # a bound such as "> 0.99"
         return float(entry.strip("<> =")), None, entry
     return float(entry), None, f"{entry}"
 
 
-def agrees(key, ours, paper, level):
-    """Whether our value and the paper's agree (see module docstring); None if the paper gives none."""
-    if paper is None:
-        return None
-    p_value, p_sigma, text = paper
-    if key.startswith("prob_"):
-        if text.startswith(">"):
-            return bool(ours > p_value)
-        return bool((ours >= level) == (p_value >= level))
-    value, sigma = ours["value"], ours.get("sigma", 0.0)
-    return bool(abs(value - p_value) <= 2.0 * np.hypot(sigma, p_sigma or 0.0))
+def point_test(ours, paper_value):
+    """A paper value printed without an error, against ours: ``|ours − paper| ≤ 2 σ_ours``."""
+    z = (ours["value"] - paper_value) / ours["sigma"] if ours.get("sigma") else float("nan")
+    outcome = "inconsistent" if abs(z) > paper_comparison.Z_MAX else "consistent"
+    return {"test": f"|ours − paper| ≤ {paper_comparison.Z_MAX:g} σ_ours (the paper prints no error)", "z": z,
+            "outcome": outcome if z == z else None}  # fmt: skip
+
+
+def with_resolution(entry, effective):
+    """Add each probability's Monte Carlo resolution to a data set's headline ``entry`` (in place).
+
+    ``effective``: ``{probability row: effective number of independent draws}`` (from
+    :mod:`entangled_drums.product.montecarlo`). Stored as ``entry["probability_resolution"][row]``:
+    ``effective_draws`` and ``range`` (low, high; :func:`entangled_drums.results.paper.probability_range`).
+    """
+    out = {}
+    for row, e in effective.items():
+        counts = entry["draw_counts"][row]
+        if not e:
+            continue
+        low, high, _ = paper_comparison.probability_range(counts["below"], counts["draws"], e)
+        out[row] = {"effective_draws": float(e), "range": [low, high]}
+    entry["probability_resolution"] = out
+    return entry
 
 
 def dataset_entry(probes, lsq, mcmc, duan, level):
@@ -165,6 +185,7 @@ def dataset_entry(probes, lsq, mcmc, duan, level):
     pminus = mcmc["Pminus"]
     entry = {
         "Xplus_BAE": {k: probes["Xplus"][k] for k in ("value", "sigma", "ci95")},
+        "Xplus_paper_estimator": {k: probes["paper_estimator"][k] for k in ("value", "sigma", "factor")},
         "phi_opt_deg": {k: probes["phi_opt_deg"][k] for k in ("value", "sigma")},
         "Xplus_lsq": {k: derived["Xplus"][k] for k in ("value", "sigma")},
         "Pminus_lsq": {k: derived["Pminus"][k] for k in ("value", "sigma")},
@@ -203,15 +224,29 @@ def probability_text(below, draws, bound):
 
 
 def compare(datasets, paper, level):
-    """{dataset: {key: {"paper": text, "agree": bool or None}}} for the headline rows."""
+    """``{dataset: {row: {"paper": text or None, "outcome": ..., "test": ..., ...}}}`` for the headline rows: the
+    bounded quantities and probabilities by :func:`entangled_drums.results.paper.compare`, values the paper prints
+    without an error by :func:`point_test`; ``outcome`` None where the paper has no number. ``level`` is kept
+    for the callers (the verdict level is not a test of agreement)."""
     out = {}
     for name, entry in datasets.items():
+        detailed = paper_comparison.compare(entry, paper, name)
         rows = {}
         for key, *_ in ROWS:
             p = paper_entry(paper, name, key)
-            rows[key] = {"paper": None if p is None else p[2], "agree": agrees(key, entry[key], p, level)}
+            if key in detailed:
+                rows[key] = detailed[key]
+            elif p is not None and isinstance(entry.get(key), dict) and p[1] is None:
+                rows[key] = {"paper": p[2], **point_test(entry[key], p[0])}
+            else:
+                rows[key] = {"paper": None if p is None else p[2], "outcome": None}
         out[name] = rows
     return out
+
+
+def _resolved(counts, resolution):
+    """A probability at its Monte Carlo resolution, as text."""
+    return paper_comparison.probability_range(counts["below"], counts["draws"], resolution["effective_draws"])[2]
 
 
 def _fmt(value, counts=None, bound=None):
@@ -231,21 +266,25 @@ def markdown(headline):
     lines = [
         "# Headline numbers",
         "",
-        "Reproduced values: value ± standard deviation [95 % interval]; the last column names each row's "
-        "estimator. Paper: Ockeloen-Korppi et al., Nature 556, 478 (2018). *agree*: within twice the combined "
-        f"error (probabilities: same side of the {headline['verdict_probability']:.0%} verdict level).",
+        "Reproduced values: value ± standard deviation [95 % interval]; probabilities at their Monte Carlo "
+        "resolution (± its standard error, or a bound where fewer than 3 effective draws lie beyond the bound); "
+        "the last column names each row's estimator. Paper: Ockeloen-Korppi et al., Nature 556, 478 (2018). "
+        "*test*: a named test that can fail (sections below): a z-score with both errors, *uninformative* when "
+        "its window contains the bound (a value on the other side would have passed too); for probabilities, "
+        "the bound distances d = Φ⁻¹(P).",
         "",
     ]
-    header = "| quantity |" + "".join(f" {n} reproduced | {n} paper | agree |" for n in names) + " estimator |"
+    header = "| quantity |" + "".join(f" {n} reproduced | {n} paper | {n} test |" for n in names) + " estimator |"
     lines += [header, "|---|" + "---|---|---|" * len(names) + "---|"]
     for key, label, *_, estimator in ROWS:
         row = f"| {label} |"
         for n in names:
             c = headline["comparison"][n][key]
-            agree = {True: "yes", False: "**no**", None: "–"}[c["agree"]]
             e = headline["datasets"][n]
             counts = e.get("draw_counts", {}).get(key)
-            row += f" {_fmt(e[key], counts, PROBABILITIES.get(key))} | {c['paper'] or '–'} | {agree} |"
+            resolution = e.get("probability_resolution", {}).get(key)
+            shown = _resolved(counts, resolution) if resolution else _fmt(e[key], counts, PROBABILITIES.get(key))
+            row += f" {shown} | {c['paper'] or '–'} | {paper_comparison.test_cell(c)} |"
         lines.append(row + f" {estimator} |")
     lines.append("")
     for n in names:
@@ -253,6 +292,9 @@ def markdown(headline):
         word = "ENTANGLED" if e["entangled"] else "NOT shown to be entangled"
         counts = e.get("draw_counts", {}).get("prob_duan_below_one")
         prob = _fmt(e["prob_duan_below_one"], counts, 1.0)
+        resolution = e.get("probability_resolution", {}).get("prob_duan_below_one")
+        if resolution:
+            prob = f"{_resolved(counts, resolution)} ({resolution['effective_draws']:.0f} effective draws; {prob})"
         line = (
             f"- **Data set {n}: {word}** — P(Duan < 1) = {prob} (level {headline['verdict_probability']:.2f}); "
             f"Duan = {_fmt(e['duan'])}"
@@ -273,6 +315,17 @@ def markdown(headline):
                 f"from an ideal back-action evasion with the pumps on (g1 ≠ g2, finite Ω/κ), and the window part "
                 f"{parts['window']:.3f} restores the peaks' tails outside the recorded spans."
             )
+    for n in names:
+        e = headline["datasets"][n]
+        if "Xplus_paper_estimator" in e:
+            ours, theirs = e["Xplus_BAE"], e["Xplus_paper_estimator"]
+            lines.append(
+                f"- The paper's estimator on {n} (each probe area × {theirs['factor']:g} alone) "
+                f"reads {theirs['value']:.3f} ± {theirs['sigma']:.3f}, ours {ours['value']:.3f}: ours is "
+                f"{ours['value'] / theirs['value']:.3f} × the paper's; ours − paper's = "
+                f"{(ours['value'] - theirs['value']) / theirs['sigma']:+.1f} of its σ."
+            )
+    lines += ["", *paper_comparison.markdown(headline["comparison"])]
     prov = headline["provenance"]
     overrides = prov.get("config_overrides", {})
     lines += [

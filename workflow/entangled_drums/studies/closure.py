@@ -105,6 +105,18 @@ def probe_pulls(readouts, truth, pump_fits=None):
     return [(n, float(v), float(s), float(tv), float((v - tv) / s)) for n, v, s, tv in rows]
 
 
+def paper_estimator_bias(readouts, truth):
+    """Rows (name, value, sigma, truth, pull) of the paper's estimator of <X+^2> (each probe area times its 18 %
+    alone, :func:`entangled_drums.readout.probes.paper_estimator`) against the truth: its bias, not a closure
+    (kept out of the pull statistics)."""
+    rows = []
+    for name, (res, _) in readouts.items():
+        if "paper_estimator" in res:
+            v, s, t = res["paper_estimator"]["value"], res["paper_estimator"]["sigma"], truth["datasets"][name]["Xplus"]
+            rows.append((f"{name}.Xplus_paper_estimator", float(v), float(s), float(t), float((v - t) / s)))
+    return rows
+
+
 def summary(rows):
     """Pull statistics: count, mean, standard deviation, fraction beyond 2 sigma, largest |pull|."""
     p = np.array([r[4] for r in rows])
