@@ -42,6 +42,7 @@ include: "workflow/rules/design.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/coverage.smk"
+include: "workflow/rules/sbc.smk"
 include: "workflow/rules/render.smk"
 
 

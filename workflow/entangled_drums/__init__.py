@@ -5,7 +5,7 @@ oscillators", Nature 556, 478 (2018). Subpackages by concern, each importing onl
 below it (``docs/README.md`` has the map; ``pyproject.toml``'s import contracts keep it)::
 
     product     step runner, config defaults, figures, provenance, deposit
-    studies     closure and coverage against the laboratory's truth      (may import lab)
+    studies     closure, coverage and SBC against the laboratory's truth (may import lab)
     lab         the simulated laboratory                                  (no analysis layer imports it)
     results     verdict and headline, error budget
     readout     the back-action-evading probe readout
@@ -70,6 +70,8 @@ _MODULES = {
     "chain": "studies.chain",
     "closure": "studies.closure",
     "coverage": "studies.coverage",
+    "sbc": "studies.sbc",
+    "laplace": "inference.laplace",
     "archive": "product.archive",
     "provenance": "product.provenance",
     "figures": "product.figures",

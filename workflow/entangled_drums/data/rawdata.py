@@ -10,6 +10,8 @@ documented in ``data/raw/README.md`` and its header is validated against
 file and what is wrong. This module knows nothing of the physics.
 """
 
+import copy
+import functools
 import hashlib
 from pathlib import Path
 
@@ -55,6 +57,12 @@ class RawDataError(ValueError):
 
 
 def _schema(path=SCHEMA_PATH):
+    """The raw-data schema (parsed once per process and file: a study reads thousands of raw files)."""
+    return copy.deepcopy(_parsed_schema(str(path), Path(path).stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_schema(path, mtime_ns):
     return yaml.safe_load(Path(path).read_text())
 
 
