@@ -58,9 +58,9 @@ def test_honest_errors_cover_and_overconfident_errors_do_not():
 
 @pytest.mark.workflow
 def test_snakemake_coverage_quick(run_copy):
-    """`snakemake coverage closure` with the quick settings (2 replicas, the first with MCMC): independent
-    replica jobs, then the summary; and Fig. S6, the archive's closure against the truth. Runs in a copy of the
-    finished quick workflow (its calibrations and fits are closure's inputs) with the truth added back. A
+    """`snakemake coverage closure sbc` with the quick settings (2 replicas each, the first with MCMC):
+    independent replica jobs, then the summaries; and Fig. S6, the archive's closure against the truth. Runs in a
+    copy of the finished quick workflow (its calibrations and fits are closure's inputs) with the truth added back. A
     machinery check: the statistics are the archived study's (docs/coverage)."""
     import shutil
 
@@ -70,7 +70,7 @@ def test_snakemake_coverage_quick(run_copy):
     for rel in TRUTH_FILES:  # a simulation study needs the truth
         shutil.copy2(ROOT / rel, repo / rel)
     proc = snakemake(
-        repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", timeout=1800
+        repo, "--cores", "2", "--configfile", "config/quick.yaml", "--", "coverage", "closure", "sbc", timeout=1800
     )
     assert "rule pump_fits" not in proc.stdout + proc.stderr  # the finished steps were reused
     pulls = json.loads((repo / "results" / "closure" / "pulls.json").read_text())["summary"]
@@ -80,6 +80,11 @@ def test_snakemake_coverage_quick(run_copy):
     summary = json.loads((repo / "results" / "coverage" / "summary.json").read_text())
     assert summary["n_replicas"] == 2 and summary["n_mcmc_replicas"] == 1
     assert summary["runtime_s"]["with_mcmc"]["mean"] > summary["runtime_s"]["without_mcmc"]["mean"] > 0
+    sbc = json.loads((repo / "results" / "sbc" / "summary.json").read_text())
+    assert sbc["n_replicas"] == 2 and list(sbc["datasets"]) == ["C"]
+    c = sbc["datasets"]["C"]
+    assert c["validation"]["n"] == 1 and c["importance"]["k_hat_max"] < 0.7
+    assert sum(c["ranks"]["duan"]["counts"]) == 2 and (repo / "results" / "figures" / "figS8_sbc.png").is_file()
     for key in coverage.QUANTITIES:
         r = summary["datasets"]["C"][key]
         assert 0 <= r["coverage68"] <= r["coverage95"] <= 1 and len(r["pit"]) == 1

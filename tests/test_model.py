@@ -355,3 +355,17 @@ def test_probe_signal_removes_the_double_counted_cavity_noise():
         system,
     )
     assert area == pytest.approx(occupation - C_PROBES.n_c, rel=1e-6)
+
+
+def test_balanced_probe_factor_split_into_its_causes():
+    """The balanced-probe factor's Shapley split (readout.correction.balanced_causes): the factors multiply to the
+    balanced factor; a cause that is absent (g1 = g2, pumps off) gets exactly 1; with every idealisation the
+    remainder is the calibration's own condition, 1."""
+    from entangled_drums.readout.correction import balanced_causes, correction_parts
+
+    causes = balanced_causes(C_PROBES)
+    assert np.prod(list(causes.values())) == pytest.approx(correction_parts(C_PROBES)[0], rel=1e-12)
+    assert causes["remainder"] == pytest.approx(1.0, abs=1e-6)
+    assert causes["omega_kappa"] > 1.01  # Omega/kappa ~ 0.47 here: far from resolved sidebands
+    assert balanced_causes(C_PROBES.replace(g_ratio=1.0))["g_ratio"] == pytest.approx(1.0, abs=1e-12)
+    assert balanced_causes(C_PROBES.replace(G_minus=0.0, G_plus=0.0))["pumps"] == pytest.approx(1.0, abs=1e-12)

@@ -33,6 +33,12 @@ class ImportancePosterior:
     ess: float  #: effective sample size of the weights, ``1 / sum(w**2)``
     n_proposal: int  #: draws from the proposal
 
+    @property
+    def effective_draws(self):
+        """Effective independent draws behind a mean over the resampled draws: the weights' ESS and the
+        resampling's own noise, ``1 / (1/ess + 1/n)``."""
+        return 1.0 / (1.0 / self.ess + 1.0 / len(self.params))
+
 
 def _student_t(mean, cov, dof, n, rng):
     """``n`` draws of a multivariate Student-t and their log density (up to nothing: normalised)."""

@@ -10,7 +10,7 @@ factor (pumps on, g+ = g-) and the imbalance factor.
 
 import numpy as np
 
-from ..physics.model import collective_variances, linear_system
+from ..physics.model import UnstableSystemError, collective_variances, linear_system
 from ..physics.spectra import mode_vector
 
 
@@ -50,3 +50,68 @@ def correction_parts(params):
     """
     balanced = area_correction(params.replace(probe_g_plus=params.probe_g_minus))
     return balanced, area_correction(params) / balanced
+
+
+#: How much the resolved-sideband step of :func:`balanced_causes` widens the drums' splitting (Omega/kappa x it).
+OMEGA_SCALE = 10.0
+
+
+def _idealised(balanced, ideal, omega_scale):
+    """``balanced`` with the idealisations named in ``ideal`` applied (see :func:`balanced_causes`)."""
+    changes = {}
+    if "g_ratio" in ideal:
+        changes["g_ratio"] = 1.0
+    if "omega_kappa" in ideal:
+        fbar, omega = 0.5 * (balanced.f1 + balanced.f2), balanced.Omega
+        changes.update(f1=fbar - omega_scale * omega, f2=fbar + omega_scale * omega)
+    if "pumps" in ideal:
+        changes.update(G_minus=0.0, G_plus=0.0)
+    return balanced.replace(**changes)
+
+
+#: The causes of the balanced-probe factor, each an idealisation that removes it.
+CAUSES = ("g_ratio", "omega_kappa", "pumps")
+
+
+def balanced_causes(params, omega_scale=OMEGA_SCALE):
+    """The balanced-probe factor of :func:`correction_parts` split into its physical causes:
+
+    ``g_ratio``      g1 != g2 (removed: g1 = g2);
+    ``omega_kappa``  a finite Omega/kappa (removed: the drums' splitting ``omega_scale`` x wider);
+    ``pumps``        the pumps' change of the transduction (removed: pumps off);
+    ``remainder``    the factor with all three removed (1 when the probe calibration's conditions hold).
+
+    The causes interact, so removing them one after the other gives order-dependent shares; each cause's
+    factor here is its Shapley share of the log factor, the average over all orders (8 model evaluations).
+    The factors multiply to the balanced factor exactly. Returns ``{name: factor}``; NaN for every factor when
+    one of the idealised states is unstable (the detuning that stabilises the real device need not stabilise
+    a device with a wider splitting), so that the split is undefined there.
+    """
+    from itertools import combinations
+    from math import factorial
+
+    balanced = params.replace(probe_g_plus=params.probe_g_minus)
+    undefined = {name: float("nan") for name in (*CAUSES, "remainder")}
+    try:
+        values = {
+            frozenset(sub): area_correction(_idealised(balanced, sub, omega_scale))
+            for k in range(len(CAUSES) + 1)
+            for sub in combinations(CAUSES, k)
+        }
+    except UnstableSystemError:  # an idealised state has no steady state (e.g. Delta outside its window there)
+        return undefined
+    if not all(np.isfinite(v) and v > 0 for v in values.values()):
+        return undefined
+    log_f = {sub: float(np.log(v)) for sub, v in values.items()}
+    n = len(CAUSES)
+    out = {}
+    for cause in CAUSES:
+        share = 0.0
+        for sub, value in log_f.items():
+            if cause in sub:
+                continue
+            weight = factorial(len(sub)) * factorial(n - len(sub) - 1) / factorial(n)
+            share += weight * (value - log_f[sub | {cause}])  # what removing the cause takes away
+        out[cause] = float(np.exp(share))
+    out["remainder"] = float(np.exp(log_f[frozenset(CAUSES)]))
+    return out

@@ -32,7 +32,7 @@ from ..physics.model import UnstableSystemError, collective_variances, linear_sy
 from ..physics.spectra import probe_signal, pump_spectrum
 from ..stats.fitting import FitError, fit, generalised_least_squares
 from ..stats.shares import combine, split
-from .correction import area_correction, probe_area
+from .correction import area_correction, balanced_causes, probe_area
 from .correction import correction_parts as readout_correction_parts
 
 
@@ -513,6 +513,8 @@ def analyse(
             key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
             for key in ("balanced", "imbalance", "window")
         },
+        # the balanced part's physical causes at the optimum (Shapley shares; readout.correction.balanced_causes)
+        "balanced_causes": balanced_causes(_state(prior, x, couplings[0], phi_opt)),
         "calibration_relative_sigma": float(rel_s),
         "gain_drift_relative_sigma": float(rel_drift),
         "budget": {

@@ -199,6 +199,7 @@ def dataset_entry(probes, lsq, mcmc, duan, level):
             f"probe_correction_{part}": dict(probes["correction_parts"][part])
             for part in ("balanced", "imbalance", "window")
         },
+        "probe_correction_balanced_causes": dict(probes.get("balanced_causes", {})),
         "duan_phi_deg": float(np.degrees(phi)),
         "duan_separate_phases": {k: old[k] for k in ("value", "sigma", "ci95")} | {"prob_below_one": old["prob_below"]},
         "draw_counts": {
@@ -315,6 +316,15 @@ def markdown(headline):
                 f"from an ideal back-action evasion with the pumps on (g1 ≠ g2, finite Ω/κ), and the window part "
                 f"{parts['window']:.3f} restores the peaks' tails outside the recorded spans."
             )
+            causes = e.get("probe_correction_balanced_causes")
+            if causes and not all(np.isfinite(v) for v in causes.values()):
+                lines.append("  Its balanced-probe part's causes: undefined here (an idealised state is unstable).")
+            elif causes:
+                lines.append(
+                    f"  Its balanced-probe part's causes (Shapley shares, docs/analysis.md): g1 ≠ g2 "
+                    f"{causes['g_ratio']:.3f}, finite Ω/κ {causes['omega_kappa']:.3f}, the pumps' change of the "
+                    f"transduction {causes['pumps']:.3f}, remainder {causes['remainder']:.4f}."
+                )
     for n in names:
         e = headline["datasets"][n]
         if "Xplus_paper_estimator" in e:
