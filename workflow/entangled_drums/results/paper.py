@@ -327,3 +327,25 @@ def markdown(comparison):
                 lines.append(f"| {name} | {row} (from P) | {bound:g} | {fmt[0]} | {fmt[1]} |")
     lines.append("")
     return lines
+
+
+def what_if_balanced(paper, balanced, dataset):
+    """What the paper's ⟨X+²⟩ and Duan would read with our balanced-probe factor applied (one sentence).
+
+    Assumes that the paper's ⟨X+²⟩ is the probe area × its 18 % alone, that its device had our ``balanced``
+    factor and that the whole peak was integrated; the Duan moves by the same amount (⟨P−²⟩ unchanged), and
+    its probability uses the σ the paper's own P(Duan < 1) implies.
+    """
+    block = paper[f"headline_{dataset}"]
+    x, d = float(block["Xplus_BAE"]["value"]), float(block["duan"]["value"])
+    x_new = x * balanced
+    d_new = d + x_new - x
+    p = block.get("prob_duan_below_one")
+    sigma = implied_sigma(d, 1.0, float(p)) if isinstance(p, (int, float)) else None
+    text = (
+        f"If the paper's ⟨X+²⟩ = {x:g} is the probe area × its 18 % alone and its device had this balanced factor "
+        f"({balanced:.3f}), our estimator would read {x_new:.3f} on its data, and Duan {d_new:.3f}"
+    )
+    if sigma:
+        text += f"; with the σ its P = {p:g} implies ({sigma:.3f}), P(Duan < 1) = {norm.cdf((1 - d_new) / sigma):.3f}"
+    return text + " (assumptions: docs/analysis.md)."

@@ -335,6 +335,10 @@ def markdown(headline):
                 f"{ours['value'] / theirs['value']:.3f} × the paper's; ours − paper's = "
                 f"{(ours['value'] - theirs['value']) / theirs['sigma']:+.1f} of its σ."
             )
+        balanced = e.get("probe_correction_balanced", {}).get("value")
+        paper = headline.get("paper", {}).get(f"headline_{n}", {})
+        if balanced and isinstance(paper.get("Xplus_BAE"), dict) and isinstance(paper.get("duan"), dict):
+            lines.append("  " + paper_comparison.what_if_balanced(headline["paper"], balanced, n))
     lines += ["", *paper_comparison.markdown(headline["comparison"])]
     prov = headline["provenance"]
     overrides = prov.get("config_overrides", {})
