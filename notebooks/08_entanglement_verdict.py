@@ -57,6 +57,7 @@ display = None  # the config's data sets (series, display names, colours); defau
 sideband_json = "results/calibration/sideband.json"
 pump_fits_json = "results/fits/pump_fits.json"
 probes_json = "results/readout/probes.json"
+checks_json = "results/checks/predictive.json"  # the pump fits' posterior predictive checks (step 13)
 draws_dir = "results/readout"
 mcmc_dir = "results/mcmc"
 paper_yaml = "data/paper_values.yaml"
@@ -120,6 +121,7 @@ headline = {
     "comparison": verdict.compare(entries, paper, level),
     "paper": paper,
     "verdict_probability": level,
+    "predictive_checks": verdict.predictive_summary(jsonio.load(checks_json)),
     "provenance": provenance.collect(config_all, raw_dir),
 }
 headline["macros"] = records.macro_records(headline, main, Path(headline_stem).parent)  # each macro's provenance

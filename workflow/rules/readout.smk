@@ -64,6 +64,7 @@ rule entanglement_verdict:
         sideband=results("calibration", "sideband.json"),
         pump_fits=results("fits", "pump_fits.json"),
         probes=results("readout", "probes.json"),
+        checks=results("checks", "predictive.json"),
         draws=expand(results("readout", "xplus_draws_{dataset}.npy"), dataset=config["readout"]["datasets"]),
         mcmc=expand(
             results("mcmc", "{dataset}{ext}"), dataset=config["readout"]["datasets"], ext=(".json", "_samples.npy")
@@ -106,6 +107,7 @@ rule entanglement_verdict:
             sideband_json=input.sideband,
             pump_fits_json=input.pump_fits,
             probes_json=input.probes,
+            checks_json=input.checks,
             draws_dir=str(Path(input.probes).parent),
             mcmc_dir=str(Path(input.mcmc[0]).parent),
             paper_yaml=input.paper,

@@ -245,6 +245,30 @@ def compare(datasets, paper, level):
     return out
 
 
+def predictive_summary(checks):
+    """The headline's record of the pump fits' posterior predictive checks (``results/checks/predictive.json``):
+    level, failing traces, and each trace's p-values."""
+    return {
+        "alpha": checks["alpha"],
+        "failing": checks["failing"],
+        "p_values": {
+            name: {d: c[d]["p_value"] for d in ("chi2", "autocorrelation")} for name, c in checks["checks"].items()
+        },
+    }
+
+
+def _predictive_line(pc):
+    n = len(pc["p_values"])
+    smallest = min((p, name, d) for name, ps in pc["p_values"].items() for d, p in ps.items())
+    if pc["failing"]:
+        named = ", ".join(f"{name} ({d}, p = {p:.2g})" for name, d, p in pc["failing"])
+        return f"- **Posterior predictive checks: FAILED** for {named} (family-wise α = {pc['alpha']:g}; step 13)."
+    return (
+        f"- Posterior predictive checks: all {n} pump traces pass (χ² and residual autocorrelation; smallest p = "
+        f"{smallest[0]:.3f}, {smallest[1]} {smallest[2]}; family-wise α = {pc['alpha']:g}; step 13)."
+    )
+
+
 def _resolved(counts, resolution):
     """A probability at its Monte Carlo resolution, as text."""
     return paper_comparison.probability_range(counts["below"], counts["draws"], resolution["effective_draws"])[2]
@@ -339,6 +363,8 @@ def markdown(headline):
         paper = headline.get("paper", {}).get(f"headline_{n}", {})
         if balanced and isinstance(paper.get("Xplus_BAE"), dict) and isinstance(paper.get("duan"), dict):
             lines.append("  " + paper_comparison.what_if_balanced(headline["paper"], balanced, n))
+    if headline.get("predictive_checks"):
+        lines.append(_predictive_line(headline["predictive_checks"]))
     lines += ["", *paper_comparison.markdown(headline["comparison"])]
     prov = headline["provenance"]
     overrides = prov.get("config_overrides", {})
