@@ -109,3 +109,13 @@ def test_importance_posterior_agrees_with_a_long_mcmc_run(workflow_run, name):
         assert abs(v.mean() - ref["mean"]) < 4 * combined, (name, key, v.mean(), ref["mean"], combined)
         rel = np.hypot(1 / np.sqrt(2 * post.effective_draws), 1 / np.sqrt(2 * ref["ess"]))
         assert abs(v.std() / ref["sd"] - 1) < 4 * rel, (name, key, v.std(), ref["sd"], rel)
+
+
+def test_sensitivity_scales_one_prior_width_at_a_time():
+    from entangled_drums.studies import sensitivity
+
+    for label, path in sensitivity.WIDTHS.items():
+        cfg = sensitivity.scaled(CONFIG, path, 2.0)
+        assert sensitivity._get(cfg, path) == pytest.approx(2.0 * sensitivity._get(CONFIG, path)), label
+        changed = [p for p in sensitivity.WIDTHS.values() if sensitivity._get(cfg, p) != sensitivity._get(CONFIG, p)]
+        assert changed == [path]  # nothing else moved, and the config itself is untouched

@@ -71,6 +71,7 @@ _MODULES = {
     "closure": "studies.closure",
     "coverage": "studies.coverage",
     "sbc": "studies.sbc",
+    "sensitivity": "studies.sensitivity",
     "laplace": "inference.laplace",
     "archive": "product.archive",
     "provenance": "product.provenance",

@@ -68,3 +68,31 @@ rule sbc:
         ),
     shell:
         NOTEBOOK_CMD
+
+
+rule sensitivity:
+    """Duan and both probabilities with each systematic prior width halved and doubled (not in `all`)."""
+    input:
+        notebook="notebooks/15_sensitivity.py",
+        manifest=str(Path(RAW, "MANIFEST.sha256")),
+        kernels=results("logs", "kernels_compiled.json"),
+    output:
+        notebook=results("notebooks", "15_sensitivity.ipynb"),
+        json=results("sensitivity", "summary.json"),
+        md=report(
+            results("sensitivity", "summary.md"), caption="../report/sensitivity.rst", category="Beyond the paper"
+        ),
+    log:
+        results("logs", "15_sensitivity.log"),
+    conda:
+        ENVIRONMENT
+    params:
+        nb=lambda wildcards, input, output: notebook_params(
+            raw_dir=RAW,
+            config_all=config,
+            datasets=config["readout"]["datasets"],
+            output_json=output.json,
+            output_md=output.md,
+        ),
+    shell:
+        NOTEBOOK_CMD
