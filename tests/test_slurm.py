@@ -26,9 +26,9 @@ pytestmark = [
     pytest.mark.skipif("SLURM_CONF" not in os.environ, reason="no SLURM cluster (make test-slurm starts one)"),
 ]
 
-#: The smallest DAG that still shows the scheduler's paths: the quick coverage study (the kernels' compilation,
-#: one replica with MCMC on 2 CPUs, one without on 1, the summary notebook).
-TARGETS = ["coverage"]
+#: The smallest DAG that still shows the scheduler's paths: the quick coverage study and the quick SBC (the
+#: kernels' compilation, per study one replica with MCMC on 2 CPUs, one without on 1, the summary notebook).
+TARGETS = ["coverage", "sbc"]
 #: Quicker status polling than a production cluster needs (the profile keeps the plugin's defaults).
 FAST = ["--slurm-init-seconds-before-status-checks", "2"]
 
@@ -141,8 +141,10 @@ def test_results_equal_a_local_run(cluster_run, tmp_path):
     repo, _, _, _ = cluster_run
     local = copy_repository(tmp_path / "local")
     snakemake(local, "--cores", "2", "--configfile", "config/quick.yaml", "--", *TARGETS, timeout=1800)
-    compared = ["coverage/summary.json"] + [
-        str(p.relative_to(repo / "results")) for p in (repo / "results" / "coverage" / "replicas").rglob("*.json")
+    compared = ["coverage/summary.json", "sbc/summary.json"] + [
+        str(p.relative_to(repo / "results"))
+        for study in ("coverage", "sbc")
+        for p in (repo / "results" / study / "replicas").rglob("*.json")
     ]
     for rel in compared:
         a, b = json.loads((repo / "results" / rel).read_text()), json.loads((local / "results" / rel).read_text())
