@@ -79,7 +79,8 @@ def test_snakemake_coverage_quick(run_copy):
     assert (repo / "results" / "figures" / "figS6_closure.png").stat().st_size > 1000
     summary = json.loads((repo / "results" / "coverage" / "summary.json").read_text())
     assert summary["n_replicas"] == 2 and summary["n_mcmc_replicas"] == 1
-    assert summary["runtime_s"]["with_mcmc"]["mean"] > summary["runtime_s"]["without_mcmc"]["mean"] > 0
+    # wall times are recorded, not compared: the replicas of both studies share the cores (no timed asserts)
+    assert summary["runtime_s"]["with_mcmc"]["mean"] > 0 and summary["runtime_s"]["without_mcmc"]["mean"] > 0
     sbc = json.loads((repo / "results" / "sbc" / "summary.json").read_text())
     assert sbc["n_replicas"] == 2 and list(sbc["datasets"]) == ["C"]
     c = sbc["datasets"]["C"]

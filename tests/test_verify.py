@@ -47,7 +47,11 @@ def test_kde_mode_error_is_conservative_for_correlated_draws():
 def test_every_field_of_the_headline_rows_has_an_estimator():
     """The rules name real rows and fields; a row the rules do not know is compared bit for bit."""
     keys = {key for key, *_ in verdict.ROWS}
-    assert set(montecarlo.RULES) - {"entangled", "estimators", "duan_phi_deg", "duan_separate_phases"} <= keys
+    extra = {"entangled", "estimators", "duan_phi_deg", "duan_separate_phases", "probability_resolution"}
+    assert set(montecarlo.RULES) - extra <= keys
+    # a probability's resolution follows from the chains' ESS: shown, never a failure
+    path = ("datasets", "C", "probability_resolution", "prob_duan_below_one", "effective_draws")
+    assert montecarlo.rule(path)[0] == "run_length"
     assert montecarlo.rule(("datasets", "C", "duan", "ci95", 0)) == ("quantile", "paired")
     assert montecarlo.rule(("datasets", "C", "Xplus_lsq", "value")) == montecarlo.EXACT
     assert montecarlo.rule(("datasets", "C", "a_new_row", "value")) == montecarlo.EXACT
