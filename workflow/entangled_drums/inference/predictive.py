@@ -71,8 +71,7 @@ def gaussian_draws(values, covariance, k, rng, valid):
 def failing(checks, alpha):
     """Traces whose predictive p-value is below ``alpha`` divided by the number of tests (Bonferroni: the chance
     that a correct model fails any of them is at most ``alpha``): ``[(trace, discrepancy, p), ...]``."""
-    n_tests = sum(len(DISCREPANCIES) for _ in checks)
-    threshold = alpha / max(n_tests, 1)
+    threshold = alpha / max(len(checks) * len(DISCREPANCIES), 1)
     return [
         (name, d, c[d]["p_value"])
         for name, c in sorted(checks.items())

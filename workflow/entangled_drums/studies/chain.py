@@ -11,7 +11,7 @@ import numpy as np
 from ..calibration import cavity
 from ..calibration import drums as calibration
 from ..data import rawdata
-from ..inference import pumpfit
+from ..inference import pumpfit, sampling
 from ..readout import probes
 
 
@@ -69,3 +69,16 @@ def read_out(raw_dir, device, sideband, probe_cal, pump_fits, readout, datasets,
             source=f"probe_{name}.nc",
         )
     return out
+
+
+def replica_posterior(ds, i, device, sideband, fits, config, seed, processes, label):
+    """The MCMC posterior of trace ``i`` of ``ds`` as a study replica runs it: the ``mcmc`` settings with the
+    ``coverage.mcmc`` overrides, one seed per run derived from the replica's (``10 seed + k``), the convergence
+    checks enforced (:class:`entangled_drums.inference.sampling.ConvergenceError` names ``label``). Returns the
+    pooled derived draws (:func:`entangled_drums.inference.sampling.posterior_summary`)."""
+    settings = dict(config["mcmc"], **config["coverage"].get("mcmc", {}))
+    settings["seeds"] = [int(seed) * 10 + k for k in range(len(settings["seeds"]))]
+    runs, _, _ = sampling.sample_trace(ds, i, device, sideband, fits, settings, None, processes)
+    summary, pooled, _ = sampling.posterior_summary(runs, device, sideband)
+    sampling.check_convergence(summary, settings, label)
+    return pooled

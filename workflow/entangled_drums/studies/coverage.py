@@ -81,11 +81,8 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
         for name in names if mcmc else []:
             ds = rawdata.load(work / "raw" / f"pump_{name}.nc")
             i = [str(v) for v in ds["label"].values].index(name)
-            settings = dict(config["mcmc"], **config["coverage"].get("mcmc", {}))
-            settings["seeds"] = [int(seed) * 10 + k for k in range(len(settings["seeds"]))]
-            runs, _, _ = sampling.sample_trace(ds, i, device, cal["sideband"], fits, settings, None, processes)
-            summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
-            sampling.check_convergence(summary, settings, f"replica {seed}, MCMC of {name}")
+            label = f"replica {seed}, MCMC of {name}"
+            pooled = chain.replica_posterior(ds, i, device, cal["sideband"], fits, config, seed, processes, label)
             result, draws = probes[name]
             duan, _, _ = verdict.duan_distribution(draws, pooled, rng)
             estimate["datasets"][name] = {

@@ -40,7 +40,7 @@ import numpy as np
 import yaml
 
 from ..data import jsonio, rawdata
-from ..data.datasets import pump_series
+from ..data.datasets import pump_series, series_of
 from ..inference import laplace, sampling
 from ..lab import truth as lab_truth
 from ..lab.simulate import simulate
@@ -107,7 +107,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=False):
         estimate = {"seed": int(seed), "mcmc": bool(mcmc), "datasets": {}}
         posteriors = {}
         for name in names:
-            ds = rawdata.load(work / "raw" / f"pump_{series_of(series, name)}.nc")
+            ds = rawdata.load(work / "raw" / f"pump_{series_of(config, name)}.nc")
             i = [str(v) for v in ds["label"].values].index(name)
             post = laplace.importance_posterior(
                 ds,
@@ -136,11 +136,10 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=False):
             }
             posteriors[name] = (post, draws, duan)
             if mcmc:
-                settings = dict(config["mcmc"], **config["coverage"].get("mcmc", {}))
-                settings["seeds"] = [int(seed) * 10 + k for k in range(len(settings["seeds"]))]
-                runs, _, _ = sampling.sample_trace(ds, i, device_cal, cal["sideband"], fits, settings, None, processes)
-                summary, pooled, _ = sampling.posterior_summary(runs, device_cal, cal["sideband"])
-                sampling.check_convergence(summary, settings, f"SBC replica {seed}, MCMC of {name}")
+                label = f"SBC replica {seed}, MCMC of {name}"
+                pooled = chain.replica_posterior(
+                    ds, i, device_cal, cal["sideband"], fits, config, seed, processes, label
+                )
                 duan_mcmc, _, _ = verdict.duan_distribution(draws, pooled, rng)
                 entry["mcmc"] = {
                     "prob_duan_below_one": float(np.mean(duan_mcmc < 1.0)),
@@ -177,11 +176,6 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=False):
     jsonio.dump(ranks, out_dir / "ranks.json")
     jsonio.dump(estimate, out_dir / "estimate.json")
     return estimate
-
-
-def series_of(series, name):
-    """The series (raw file ``pump_<series>.nc``) holding data set ``name``."""
-    return next(s for s, members in series.items() if name in members)
 
 
 def _index(key):

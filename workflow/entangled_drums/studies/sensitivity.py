@@ -14,7 +14,7 @@ import copy
 import numpy as np
 
 from ..data import rawdata
-from ..data.datasets import pump_series
+from ..data.datasets import pump_series, series_of
 from ..inference import laplace
 from ..results import verdict
 from . import chain
@@ -51,8 +51,7 @@ def analyse(raw_dir, config, cal, datasets, rng):
     )
     out = {}
     for name in datasets:
-        stem = next(s for s, members in series.items() if name in members)
-        ds = rawdata.load(raw_dir / f"pump_{stem}.nc")
+        ds = rawdata.load(raw_dir / f"pump_{series_of(config, name)}.nc")
         i = [str(v) for v in ds["label"].values].index(name)
         post = laplace.importance_posterior(
             ds, i, cal["device"], cal["sideband"], fits, config["mcmc"]["bath_prior_max"], rng
