@@ -157,11 +157,6 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
     assert "\\newcommand{\\XplusBAE}" in tex and "\\newcommand{\\DuanSetD}" in tex
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 25): on the archive the laboratory redrew, the probes' <X+^2> "
-    "reads +1.9 sigma (C) and +3.2 sigma (D) high; +1.6 and +1.1 with no phase wander (docs/model.md §6)",
-)
 def test_probe_readout_recovers_the_laboratorys_xplus(workflow_run):
     """The probes' <X+^2> (and the Duan that adds it) within 2 sigma of the laboratory's truth, C and D."""
     repo, _ = workflow_run

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..physics import drive, instrument
 from ..physics.model import Params, collective_variances, single_tone
-from ..physics.spectra import pump_spectrum
+from ..physics.spectra import probe_area, probe_signal, pump_spectrum
 from ..physics.units import PLANCK_H, bose_occupation, db_to_linear
 from ..stats.fitting import FitError, fit, generalised_least_squares, weighted_line
 
@@ -172,8 +172,8 @@ def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_
     weakest = {d: min((t for t in traces if t["drum"] == d), key=lambda t: t["power_dbm"]) for d in (1, 2)}
     power_ratio = {
         d: 10 ** ((thermal[f"drum{d}"]["tone_power_dBm"] - weakest[d]["power_dbm"]) / 10)
-        * drive.lorentzian_weight(thermal[f"drum{d}"]["tone_frequency_Hz"] - f_c, kappa)
-        / drive.lorentzian_weight(weakest[d]["f_tone"] - f_c, kappa)
+        * drive.drive_weight(thermal[f"drum{d}"]["tone_frequency_Hz"] - f_c, kappa, f_c)
+        / drive.drive_weight(weakest[d]["f_tone"] - f_c, kappa, f_c)
         for d in (1, 2)
     }
 
@@ -244,7 +244,7 @@ def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_
     G, covG = result.x[iG] * 1e3, result.cov[np.ix_(iG, iG)] * 1e6
     K = np.array(
         [
-            G[k] ** 2 / (10 ** (t["power_dbm"] / 10) * drive.lorentzian_weight(t["f_tone"] - f_c, kappa))
+            G[k] ** 2 / (10 ** (t["power_dbm"] / 10) * drive.drive_weight(t["f_tone"] - f_c, kappa, f_c))
             for k, t in enumerate(traces)
         ]
     )
@@ -407,6 +407,24 @@ def quanta_sigma(f, psd, n_averages, gain_db):
     return np.asarray(psd) / np.sqrt(float(n_averages)) / (db_to_linear(gain_db) * PLANCK_H * np.asarray(f))
 
 
+#: The calibrated quantities whose uncertainty the probe calibration's model variance carries: the sideband
+#: calibration's coupling constants and line widths (each pair with its covariance) and the base occupations.
+PROBE_CAL_SOURCES = ("K1", "K2", "gamma1", "gamma2", "n1", "n2")
+
+
+def _probe_cal_inputs(sideband, n_base):
+    """(values, covariance) of :data:`PROBE_CAL_SOURCES` from the sideband calibration and ``n_base``."""
+    values = np.array(
+        [sideband["K1"], sideband["K2"], sideband["gamma1"], sideband["gamma2"], n_base[1][0], n_base[2][0]], float
+    )
+    cov = np.zeros((6, 6))
+    K_cov = sideband.get("K_covariance", np.diag([sideband["K1_sigma"] ** 2, sideband["K2_sigma"] ** 2]))
+    g_cov = sideband.get("gamma_covariance", np.diag([sideband["gamma1_sigma"] ** 2, sideband["gamma2_sigma"] ** 2]))
+    cov[:2, :2], cov[2:4, 2:4] = np.asarray(K_cov, float), np.asarray(g_cov, float)
+    cov[4, 4], cov[5, 5] = n_base[1][1] ** 2, n_base[2][1] ** 2
+    return values, cov
+
+
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     """Area per unit variance per mW of red-probe power, from the pumps-off probe power sweep.
 
@@ -414,9 +432,19 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     ~45 % at g = 40 kHz for g1/g2 = 0.98), so the variance at each power is the model's
     ``<X+^2>`` with the probes on, computed from calibrated quantities only: base occupations
     ``n_base`` ({1: (n, s), 2: (n, s)}), couplings from ``sideband`` (K1, K2, g1/g2, drum
-    frequencies) and the device values. Then ``area = s * P_red * var(P)`` through the origin.
-    The common gain cancels in the readout (same gain for calibration and data), so ``s``'s
-    sigma excludes it; the occupations' uncertainty is included.
+    frequencies, line widths) and the device values. Each trace gives ``s_i = area_i / (P_red var_i)``, where
+    ``area_i`` is the whole line's: the recorded windows (+-15 kHz) with their edge baseline hold 99.0-99.4 % of
+    it, less at high power where the probes broaden the lines, so the recorded area is divided by the same
+    operation's fraction of the model line (``window_fraction``). The readout's correction counts the whole line
+    too (its window factor), so ``s`` is the whole line's area per unit variance per mW.
+
+    The cooling is set by the difference of the two probes' couplings' squares on each drum, so at the
+    working power the model variance moves ~10 % per 1 % of K1 or K2: far more than the area's noise.
+    ``s`` is the generalised least-squares mean of ``log s_i`` with the covariance of both: the areas'
+    noise (independent) and the model variance's, propagated from :data:`PROBE_CAL_SOURCES` (correlated
+    between traces; central differences at one sigma). The weak-probe traces, whose variance is nearly
+    the thermal one, then carry the calibration. The common gain cancels in the readout (same gain for
+    calibration and data), so ``s``'s sigma excludes it. ``line_chi2`` tests the traces' consistency.
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     base = Params(
@@ -431,55 +459,89 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         G_plus=0.0,
         n_c=0.0,
     )
-    rows = []
+    theta, theta_cov = _probe_cal_inputs(sideband, n_base)
+    theta_sigma = np.sqrt(np.diag(theta_cov))
+
+    def variance(i, th):
+        """The model's <X+^2> of trace ``i`` at calibrated inputs ``th`` (:data:`PROBE_CAL_SOURCES`)."""
+        K1, K2, g1, g2, n1, n2 = th
+        f_red, p_red = tone(ds, i, "probe_red")
+        f_blue, p_blue = tone(ds, i, "probe_blue")
+        g_red = float(drive.coupling(K1, p_red, f_red - f_c, kappa, f_c))
+        g_blue = float(drive.coupling(K2, p_blue, f_blue - f_c, kappa, f_c))
+        # the probe pair defines the mechanical frame: Delta = its half-spacing minus the mean drum frequency
+        Delta = 0.5 * (f_blue - f_red) - 0.5 * (sideband["f1"] + sideband["f2"])
+        params = base.replace(
+            g_ratio=float(np.sqrt(K1 / K2)),
+            gamma1=g1,
+            gamma2=g2,
+            n_m1=n1,
+            n_m2=n2,
+            probe_g_minus=g_red,
+            probe_g_plus=g_blue,
+            delta_plus=Delta,
+            delta_minus=-Delta,
+        )
+        return float(collective_variances(params, 0.0)[0]), g_red, g_blue, params
+
+    rows, jac = [], []
     for i in range(ds.sizes["trace"]):
         f, psd = _trace(ds, i)
         quanta = to_quanta(f, psd, gain_db, n_add)
         sigma = quanta_sigma(f, psd, ds["n_averages"].values[i], gain_db)
-        area, s_area = peak_area(f, quanta, sigma)
-        f_red, p_red = tone(ds, i, "probe_red")
-        f_blue, p_blue = tone(ds, i, "probe_blue")
-        g_red = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
-        g_blue = float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa))
-        # the probe pair defines the mechanical frame: Delta = its half-spacing minus the mean drum frequency
-        Delta = 0.5 * (f_blue - f_red) - 0.5 * (sideband["f1"] + sideband["f2"])
-        params = base.replace(probe_g_minus=g_red, probe_g_plus=g_blue, delta_plus=Delta, delta_minus=-Delta)
-        var = [
-            float(collective_variances(params.replace(n_m1=n1, n_m2=n2), 0.0)[0])
-            for n1, n2 in (
-                (n_base[1][0], n_base[2][0]),
-                (n_base[1][0] + n_base[1][1], n_base[2][0]),
-                (n_base[1][0], n_base[2][0] + n_base[2][1]),
-            )
-        ]
-        var_sigma = float(np.hypot(var[1] - var[0], var[2] - var[0]))
+        recorded, s_recorded = peak_area(f, quanta, sigma)
+        var, g_red, g_blue, params = variance(i, theta)
+        fraction = peak_area(f, probe_signal(params, f - f_c), sigma)[0] / probe_area(params)
+        area, s_area = recorded / fraction, s_recorded / fraction
+        grad = []
+        for j, step in enumerate(theta_sigma):
+            up, down = theta.copy(), theta.copy()
+            up[j] += step
+            down[j] -= step
+            grad.append((np.log(variance(i, up)[0]) - np.log(variance(i, down)[0])) / (2.0 * step))
+        jac.append(grad)
+        g = np.asarray(grad)
         rows.append(
             {
-                "power_red_dBm": p_red,
-                "power_blue_dBm": p_blue,
+                "power_red_dBm": tone(ds, i, "probe_red")[1],
+                "power_blue_dBm": tone(ds, i, "probe_blue")[1],
                 "g_red": g_red,
                 "g_blue": g_blue,
                 "area": area,
                 "area_sigma": s_area,
-                "variance_model": var[0],
-                "variance_sigma": var_sigma,
-                "area_per_variance": area / var[0],
+                "recorded_area": recorded,
+                "window_fraction": fraction,
+                "variance_model": var,
+                "variance_sigma": var * float(np.sqrt(g @ theta_cov @ g)),
+                "area_per_variance": area / var,
             }
         )
     P = np.array([10 ** (r["power_red_dBm"] / 10) for r in rows])
     var = np.array([r["variance_model"] for r in rows])
     area = np.array([r["area"] for r in rows])
-    s_area = np.array([r["area_sigma"] for r in rows])
-    (slope,), cov, chi2 = weighted_line(P * var, area, s_area, through_origin=True)
-    rel_var = float(np.mean([r["variance_sigma"] / r["variance_model"] for r in rows]))  # common scale error
-    k_sigma = abs(slope) * np.hypot(np.sqrt(cov[0, 0]) / slope, rel_var)
+    rel_area = np.array([r["area_sigma"] for r in rows]) / area
+    J = np.array(jac)
+    cov_model = J @ theta_cov @ J.T
+    cov = np.diag(rel_area**2) + cov_model
+    ones = np.ones((len(rows), 1))
+    (log_s,), log_cov, chi2 = generalised_least_squares(ones, np.log(area / (P * var)), cov)
+    slope = float(np.exp(log_s))
+    # the GLS weights split the sigma into the areas' noise and the model variance's (before inflation)
+    weights = np.linalg.solve(cov, ones).ravel()
+    weights /= weights.sum()
+    stat = float(np.sqrt(weights @ np.diag(rel_area**2) @ weights))
+    model = float(np.sqrt(weights @ cov_model @ weights))
+    for r, w in zip(rows, weights, strict=True):
+        r["weight"] = float(w)
     return {
         "traces": rows,
         "line_chi2": chi2,
         "line_dof": len(rows) - 1,
-        "area_per_variance_per_mW": float(slope),
-        "area_per_variance_per_mW_sigma": float(k_sigma),
-        "area_per_variance_per_mW_stat_sigma": float(np.sqrt(cov[0, 0])),
+        "area_per_variance_per_mW": slope,
+        "area_per_variance_per_mW_sigma": slope * float(np.sqrt(log_cov[0, 0])),
+        "area_per_variance_per_mW_stat_sigma": slope * stat,
+        "area_per_variance_per_mW_model_sigma": slope * model,
+        "model_sources": list(PROBE_CAL_SOURCES),
         "collective_variance_thermal": 0.5 * (n_base[1][0] + n_base[2][0]) + 0.5,
     }
 

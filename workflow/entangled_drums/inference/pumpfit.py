@@ -71,8 +71,8 @@ def prior_parts(ds, i, device, sideband, settings):
     G = (
         np.array(
             [
-                float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa)),
-                float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa)),
+                float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa, f_c)),
+                float(drive.coupling(sideband["K2"], p_blue, f_blue - f_c, kappa, f_c)),
             ]
         )
         / 1e3

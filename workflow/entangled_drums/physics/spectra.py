@@ -96,6 +96,16 @@ def probe_signal(params, f, system=None):
     return probe_spectrum(params, f, system) - bare_cavity_spectrum(params, f, "d")
 
 
+def probe_area(params, system=None):
+    """Exact area ``int probe_signal df`` (quanta x Hz): the photon flux ``2 pi kappa_out (<d^dag d> - n_c)``.
+
+    (``kappa_out`` is quoted as ``f = omega/2pi``; the flux needs the angular rate.)
+    """
+    system = linear_system(params) if system is None else system
+    occupation = system.output_lorentzians(mode_vector(params, "d")).integral()
+    return 2.0 * np.pi * params.kappa_out * (occupation - params.n_c)
+
+
 def quadrature_spectrum(params, omega):
     """Symmetrised quadrature spectral matrix at frame frequencies ``omega`` (internal units).
 

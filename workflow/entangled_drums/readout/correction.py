@@ -10,18 +10,8 @@ factor (pumps on, g+ = g-) and the imbalance factor.
 
 import numpy as np
 
-from ..physics.model import UnstableSystemError, collective_variances, linear_system
-from ..physics.spectra import mode_vector
-
-
-def probe_area(params, system=None):
-    """Exact area ``int probe_signal df`` (quanta x Hz): the photon flux ``2 pi kappa_out (<d^dag d> - n_c)``.
-
-    (``kappa_out`` is quoted as ``f = omega/2pi``; the flux needs the angular rate.)
-    """
-    system = linear_system(params) if system is None else system
-    occupation = system.output_lorentzians(mode_vector(params, "d")).integral()
-    return 2.0 * np.pi * params.kappa_out * (occupation - params.n_c)
+from ..physics.model import UnstableSystemError, collective_variances
+from ..physics.spectra import probe_area
 
 
 def area_per_variance(params, g):

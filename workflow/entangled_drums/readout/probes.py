@@ -18,9 +18,12 @@
    area noise) gives the minimum and the optimal setpoint,
    and Monte Carlo draws of the fit and of the calibration scales give their distribution.
 
-Phase wander within an acquisition averages the variance over a few degrees; that can only
-raise it, so the probe value is an upper bound on the instantaneous minimum (conservative for
-the entanglement verdict).
+Phase wander within an acquisition averages the variance over the wander: for a Gaussian wander of rms
+``w`` the recorded curve is ``a + exp(-2 w^2) (b cos 2phi + c sin 2phi)``, so its minimum lies above the
+instantaneous one. With ``readout.wander_correction`` (the default) the minimum is the instantaneous
+state's, ``a - exp(2 w^2) sqrt(b^2 + c^2)``, with ``w`` the line-shape fit's and its uncertainty drawn;
+without it, the recorded curve's minimum: an upper bound (the paper's conservative reading), which reads
+D's ~4 deg wander as +0.04 on ``<X+^2>``.
 """
 
 import numpy as np
@@ -29,10 +32,10 @@ from ..calibration.drums import quanta_sigma, to_quanta, tone, windows
 from ..inference import pumpfit
 from ..physics import drive
 from ..physics.model import UnstableSystemError, collective_variances, linear_system, steady_state
-from ..physics.spectra import probe_signal, pump_spectrum
+from ..physics.spectra import probe_area, probe_signal, pump_spectrum
 from ..stats.fitting import FitError, fit, generalised_least_squares
 from ..stats.shares import combine, split
-from .correction import area_correction, balanced_causes, probe_area
+from .correction import area_correction, balanced_causes
 from .correction import correction_parts as readout_correction_parts
 
 
@@ -102,7 +105,7 @@ def probe_couplings(ds, i, device, sideband):
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     f_red, p_red = tone(ds, i, "probe_red")
     f_blue, _ = tone(ds, i, "probe_blue")
-    g_minus = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa))
+    g_minus = float(drive.coupling(sideband["K1"], p_red, f_red - f_c, kappa, f_c))
     return g_minus, 0.5 * (f_red + f_blue) - f_c
 
 
@@ -315,6 +318,12 @@ def curve_minimum(coef):
     return minimum.squeeze(), phi.squeeze()
 
 
+def wander_factor(wander_deg):
+    """``exp(2 w^2)``: how much a Gaussian phase wander of rms ``w`` (deg; scalar or array) within a trace damps a
+    curve ``a + b cos 2phi + c sin 2phi`` (its ``b, c`` by ``exp(-2 w^2)``): multiply ``b, c`` by it to undo that."""
+    return np.exp(2.0 * np.radians(np.asarray(wander_deg, dtype=float)) ** 2)
+
+
 def model_angle_curve(coef, offset_rad):
     """Coefficients (n, 3) of a curve ``a + b cos 2s + c sin 2s`` over setpoints ``s`` re-expressed over the model's
     quadrature angle ``phi = s + offset`` (``offset_rad``: scalar or (n,))."""
@@ -431,7 +440,12 @@ def analyse(
     point_cov = stat_cov + np.diag((slope * float(settings["phase_sigma_deg"])) ** 2)
     coef, cov, chi2, dof = phase_curve(sp, values, point_cov)
     inflation = max(1.0, chi2 / max(dof, 1))
-    v_min, phi_opt = (float(v) for v in curve_minimum(coef))
+    # the wander within a trace damps the curve's modulation by exp(-2 w^2): restore it (module docstring)
+    correct_wander = bool(settings.get("wander_correction", True))
+    w_deg, w_sigma = float(fitted["phase_wander_deg"]), lineshape.error("phase_wander_deg")
+    undamp = float(wander_factor(w_deg)) if correct_wander else 1.0
+    recorded_min = float(curve_minimum(coef)[0])
+    v_min, phi_opt = (float(v) for v in curve_minimum(coef * [1.0, undamp, undamp]))
     # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
     f0 = traces[0]["f"] - f_c
     x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
@@ -445,6 +459,8 @@ def analyse(
     # Monte Carlo: curve coefficients x calibration scale x gain drift x correction factor
     n = int(settings["n_draws"])
     coef_draws = rng.multivariate_normal(coef, cov, size=n)
+    if correct_wander:
+        coef_draws[:, 1:] *= wander_factor(np.maximum(0.0, w_deg + w_sigma * rng.standard_normal(n)))[:, None]
     mins, phis = curve_minimum(coef_draws)
     scale = (
         rng.choice(F_draws[:, 0], size=n)
@@ -485,6 +501,7 @@ def analyse(
         sideband["gain_dB_sigma"],
         gain_drift_dB,
         settings,
+        (undamp, np.radians(w_deg), np.radians(w_sigma)),
     )
     paper = paper_estimator(sp, points, point_cov, float(settings["paper_area_factor"]), rel_s, rel_drift, v_min)
     result = {
@@ -495,6 +512,12 @@ def analyse(
             for key in ("imbalance", "phase_offset_deg", "phase_wander_deg")
         },
         "lineshape_fit": lineshape.as_dict(),
+        "wander_correction": {
+            "applied": correct_wander,
+            "factor": undamp,
+            "recorded_minimum": recorded_min,
+            "shift": v_min - recorded_min,
+        },
         "phase_curve": {
             "coefficients": coef.tolist(),
             "covariance": cov.tolist(),
@@ -580,10 +603,13 @@ def _budget(
     gain_sigma,
     gain_drift_dB,
     settings,
+    wander,
 ):
     """Shares of the probe minimum's variance by source (:mod:`entangled_drums.stats.shares`), to first order.
 
-    The minimum is ``m(coef) F(x) / F0`` over the probe calibration's scale and the gain drift.
+    The minimum is ``m(coef) F(x) / F0`` over the probe calibration's scale and the gain drift, with
+    ``m = a - u sqrt(b^2 + c^2)``; ``wander`` = (u, w, sigma_w): the wander correction ``u = exp(2 w^2)``
+    (1 when it is not applied) and the wander's rms and sigma (rad), whose share joins the phase drift's.
     The curve's coefficients scatter with the points' averaging noise and their phase errors
     (``M C M^T`` for each part of the points' covariance, ``M`` the GLS estimator); the
     correction ``F`` with the line-shape fit's posterior, split by its priors (the pump fit's
@@ -595,10 +621,12 @@ def _budget(
     Ci = np.linalg.inv(point_cov)
     M = np.linalg.solve(A.T @ Ci @ A, A.T @ Ci)
     h = np.hypot(coef[1], coef[2])
-    g = np.array([1.0, -coef[1] / h, -coef[2] / h]) / v_min  # relative
+    undamp, w, w_sigma = wander
+    g = np.array([1.0, -undamp * coef[1] / h, -undamp * coef[2] / h]) / v_min  # relative
+    wander_share = (4.0 * w * undamp * h * w_sigma / v_min) ** 2 if undamp != 1.0 else 0.0
     rel = {
         "averaging noise (probe spectra)": float(g @ M @ stat_cov @ M.T @ g) * inflation,
-        "phase drift": float(g @ M @ (point_cov - stat_cov) @ M.T @ g) * inflation,
+        "phase drift": float(g @ M @ (point_cov - stat_cov) @ M.T @ g) * inflation + wander_share,
         "probe calibration": float(rel_s**2),
         "drift: gain": float(rel_drift**2),
     }
