@@ -22,9 +22,14 @@
 # at the same quadrature angle φ**. Each probe draw is a curve a + b cos 2φ + c sin 2φ over the
 # model's angle (the fitted phase curve, moved from the probe setpoints by the fitted phase
 # offset); each posterior draw gives ⟨(P−^φ)²⟩ in the same form. Draws of the two are paired at
-# random and added at one φ, the minimum of the sum of the two mean curves. P(Duan < 1) is the
-# fraction of paired draws below one. A data set is called entangled only when that probability
-# reaches the configured level (`verdict.probability`).
+# random and added at one φ, the minimum of the sum of the two mean curves. The two share one
+# source: the probes' correction factor depends on the pump parameters that set ⟨P−²⟩. So they
+# are drawn jointly, with the correlation the readout's posterior gives them to first order, each
+# marginal kept as it is (`results.verdict.paired_terms`). The headline says what that changes
+# against independent pairs. (The gain drift moves the probes' areas but not ⟨P−²⟩, whose fit
+# absorbs the gain: it is not shared.) P(Duan < 1) is the fraction of paired draws below one. A
+# data set is called entangled only when that probability reaches the configured level
+# (`verdict.probability`).
 #
 # *A choice stated.* The previous rule added the probes' minimum over φ to each posterior draw's
 # ⟨P−²⟩ at that draw's own optimal angle: two angles in one sum, which can only understate the
@@ -105,8 +110,12 @@ for name in datasets:
     xplus = np.load(Path(draws_dir) / f"xplus_draws_{name}.npy")  # probes' Monte Carlo draws (named fields)
     posterior = np.load(Path(mcmc_dir) / f"{name}_samples.npy")  # posterior draws (named fields)
     mcmc = jsonio.load(Path(mcmc_dir) / f"{name}.json")
-    duan_draws[name] = verdict.duan_distribution(xplus, posterior, rng)
-    entries[name] = verdict.dataset_entry(probe_results[name], pump_fits[name], mcmc, duan_draws[name], level)
+    # jointly: the probe correction's dependence on the pump fit follows the same posterior draw as <P-^2>
+    x, p, phi, separate, rho = verdict.paired_terms(xplus, posterior, rng, probe_results[name]["shared_with_pminus"])
+    duan_draws[name] = (x + p, phi, separate)
+    independent = verdict.duan_distribution(xplus, posterior, rng)[0]  # the same draws paired independently
+    pairing = verdict.pairing_effect(x, p, rho, independent)
+    entries[name] = verdict.dataset_entry(probe_results[name], pump_fits[name], mcmc, duan_draws[name], level, pairing)
     e = entries[name]
     print(
         f"{name}: Duan at one angle (phi = {e['duan_phi_deg']:.1f} deg) {e['duan']['value']:.4f}; "

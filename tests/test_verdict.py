@@ -41,7 +41,7 @@ def separable(tmp_path_factory):
     runs, _, _ = sampling.sample_trace(ds, 0, device, cal["sideband"], fits, QUICK, d / "chains", processes=2)
     summary, pooled, _ = sampling.posterior_summary(runs, device, cal["sideband"])
     rng = np.random.default_rng(CONFIG["verdict"]["seed"])
-    duan = verdict.duan_distribution(draws, pooled, rng)
+    duan = verdict.duan_distribution(draws, pooled, rng, probe["shared_with_pminus"])
     entry = verdict.dataset_entry(probe, lsq["C"], summary, duan, CONFIG["verdict"]["probability"])
     return entry, true["datasets"]["C"], probe
 
@@ -193,3 +193,28 @@ def test_duan_adds_both_terms_at_one_angle():
     assert duan.mean() == pytest.approx(mean_sum.min(), abs=0.002)
     assert separate.mean() == pytest.approx(0.8, abs=0.002)  # 0.4 + 0.4: each at its own angle
     assert duan.mean() - separate.mean() == pytest.approx(0.4 - 0.4 * np.cos(np.radians(20.0)), abs=0.003)
+
+
+def test_joint_draw_carries_the_shared_pump_parameter():
+    """<X+^2> and <P-^2> share a pump parameter: the readout's first-order covariance of log <X+^2> with <P-^2> is
+    2e-4. Drawn jointly, the pairs carry the correlation it implies and the Duan variance var X + var P + 2 cov, with
+    both marginals unchanged; paired independently, neither. A wrong sign would fail."""
+    rng = np.random.default_rng(3)
+    n, m = 40000, 30000
+    pa = 0.40 + 0.02 * rng.standard_normal(m)
+    pminus = _records(["Pminus", "Pminus_a", "Pminus_b", "Pminus_c"], [pa, pa, 0 * pa, 0 * pa])
+    xa = 0.45 * np.exp(0.05 * rng.standard_normal(n))
+    z = np.zeros(n)
+    xplus = _records(["Xplus", "Xplus_a", "Xplus_b", "Xplus_c"], [xa, xa, z, z])
+    shared = {"cov_log_xplus_pminus": 2e-4, "pminus_sigma": 0.02}
+    x, p, _, _, rho = verdict.paired_terms(xplus, pminus, np.random.default_rng(4), shared)
+    xi, pi, _, _, rho0 = verdict.paired_terms(xplus, pminus, np.random.default_rng(4))
+    s_x, s_p = xa.std(), pa.std()
+    assert rho == pytest.approx(xa.mean() * 2e-4 / (s_x * s_p), rel=0.01) and rho == pytest.approx(0.2, abs=0.01)
+    assert rho0 == 0.0 and abs(np.corrcoef(xi, pi)[0, 1]) < 0.02
+    assert np.corrcoef(x, p)[0, 1] == pytest.approx(rho, abs=0.01)
+    assert x.mean() == pytest.approx(xa.mean(), rel=1e-9) and x.std() == pytest.approx(s_x, rel=0.01)
+    assert np.var(x + p) == pytest.approx(s_x**2 + s_p**2 + 2 * rho * s_x * s_p, rel=0.03)
+    effect = verdict.pairing_effect(x, p, rho, xi + pi)
+    assert effect["duan_sigma_joint"] > 1.05 * effect["duan_sigma_independent"]
+    assert effect["correlation_of_the_pairs"] == pytest.approx(rho, abs=0.01)

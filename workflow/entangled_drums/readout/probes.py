@@ -346,6 +346,50 @@ def sampling_records(minimum, curve):
     return out
 
 
+def log_correction_gradient(lineshape, prior, coupling, phi_opt, f0, F0):
+    """Gradient of ``log F`` (the correction at the optimum, :func:`correction_parts` ``total``) over the line-shape
+    fit's parameters at its best values (central differences of 1 % of each sigma). ``F0``: F there."""
+    x, S = lineshape.x, lineshape.cov
+    grad = np.zeros(x.size)
+    for j in range(x.size):
+        step = 1e-2 * np.sqrt(S[j, j])
+        e = np.zeros(x.size)
+        e[j] = step
+        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0)["total"]
+        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0)["total"]
+        grad[j] = (up - down) / (2 * step * F0)
+    return grad
+
+
+def shared_with_pminus(lineshape, prior, grad, pump_fit, device, sideband):
+    """The covariance of ``log <X+^2>`` and ``<P-^2>`` through the pump parameters they share (first order).
+
+    The correction factor depends on the pump parameters, and the line-shape fit holds them as ``z`` (prior
+    ``N(0, 1)`` from the pump fit's covariance, ``theta = mu + L z``) beside the probe parameters it determines
+    with them. In its posterior ``S``, ``cov(log F, P-) = grad^T S_xz h``, ``h = L^T dP-/dtheta`` (the pump fit's
+    ``<P-^2>`` at its optimum, central differences of 1 % of each sigma). Returns ``{"cov_log_xplus_pminus",
+    "pminus_sigma"}`` (the latter ``sqrt(h^T S_zz h)``, the same posterior's)."""
+    S, names = lineshape.cov, lineshape.names
+    iz = [names.index(f"z_{n}") for n in PUMP_NAMES]
+    x0 = prior.full
+    cov = np.asarray(pump_fit["fit"]["covariance"], dtype=float)
+    k_pm = pumpfit.DERIVED.index("Pminus")
+    d_theta = np.zeros(len(prior.idx))
+    for j, idx in enumerate(prior.idx):
+        step = 1e-2 * np.sqrt(cov[idx, idx])
+        up, down = x0.copy(), x0.copy()
+        up[idx] += step
+        down[idx] -= step
+        d_theta[j] = (
+            pumpfit.draw_quantities(up, device, sideband)[k_pm] - pumpfit.draw_quantities(down, device, sideband)[k_pm]
+        ) / (2 * step)
+    h = prior.L.T @ d_theta
+    return {
+        "cov_log_xplus_pminus": float(grad @ S[:, iz] @ h),
+        "pminus_sigma": float(np.sqrt(max(h @ S[np.ix_(iz, iz)] @ h, 0.0))),
+    }
+
+
 def interval(samples, level=0.95):
     """Central interval of ``samples`` at ``level``."""
     lo, hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
@@ -472,6 +516,7 @@ def analyse(
     # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
     offset = np.radians(fitted["phase_offset_deg"] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
     curve = model_angle_curve(coef_draws * scale[:, None], offset)
+    grad = log_correction_gradient(lineshape, prior, couplings[0], phi_opt, f0, F_opt[0])
     for q in points:
         q["sigma"] = float(
             np.sqrt(
@@ -490,10 +535,6 @@ def analyse(
         v_min,
         lineshape,
         prior,
-        couplings[0],
-        phi_opt,
-        f0,
-        F_opt[0],
         pump_fit,
         rel_s,
         rel_drift,
@@ -502,6 +543,7 @@ def analyse(
         gain_drift_dB,
         settings,
         (undamp, np.radians(w_deg), np.radians(w_sigma)),
+        grad,
     )
     paper = paper_estimator(sp, points, point_cov, float(settings["paper_area_factor"]), rel_s, rel_drift, v_min)
     result = {
@@ -531,6 +573,8 @@ def analyse(
             "sigma": float(F_opt[0] * rel_F),
             "window_part": float(F_opt[2]),
         },
+        # what <X+^2> shares with the pump fit's <P-^2> (first order): the verdict draws the two jointly with it
+        "shared_with_pminus": shared_with_pminus(lineshape, prior, grad, pump_fit, device, sideband),
         "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
         "correction_parts": {
             key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
@@ -592,10 +636,6 @@ def _budget(
     v_min,
     lineshape,
     prior,
-    coupling,
-    phi_opt,
-    f0,
-    F0,
     pump_fit,
     rel_s,
     rel_drift,
@@ -604,12 +644,14 @@ def _budget(
     gain_drift_dB,
     settings,
     wander,
+    grad,
 ):
     """Shares of the probe minimum's variance by source (:mod:`entangled_drums.stats.shares`), to first order.
 
-    The minimum is ``m(coef) F(x) / F0`` over the probe calibration's scale and the gain drift, with
+    The minimum is ``m(coef) F(x) / F(x_hat)`` over the probe calibration's scale and the gain drift, with
     ``m = a - u sqrt(b^2 + c^2)``; ``wander`` = (u, w, sigma_w): the wander correction ``u = exp(2 w^2)``
-    (1 when it is not applied) and the wander's rms and sigma (rad), whose share joins the phase drift's.
+    (1 when it is not applied) and the wander's rms and sigma (rad), whose share joins the phase drift's;
+    ``grad``: :func:`log_correction_gradient`.
     The curve's coefficients scatter with the points' averaging noise and their phase errors
     (``M C M^T`` for each part of the points' covariance, ``M`` the GLS estimator); the
     correction ``F`` with the line-shape fit's posterior, split by its priors (the pump fit's
@@ -631,15 +673,7 @@ def _budget(
         "drift: gain": float(rel_drift**2),
     }
     # the correction: its gradient over the line-shape fit's parameters (relative)
-    x, S = lineshape.x, lineshape.cov
-    grad = np.zeros(x.size)
-    for j in range(x.size):
-        step = 1e-2 * np.sqrt(S[j, j])
-        e = np.zeros(x.size)
-        e[j] = step
-        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0)["total"]
-        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0)["total"]
-        grad[j] = (up - down) / (2 * step * F0)
+    S = lineshape.cov
     names = lineshape.names
     z_names = [f"z_{n}" for n in PUMP_NAMES]
     phase_names = [n for n in names if n.startswith("phase_error_deg_")] + ["phase_wander_deg"]

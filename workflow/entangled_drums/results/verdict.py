@@ -108,24 +108,55 @@ def _curve(records, prefix):
     return np.column_stack([records[f"{prefix}_{k}"] for k in "abc"])
 
 
-def duan_distribution(xplus_draws, pminus_draws, rng):
-    """Draws of the Duan quantity at one quadrature angle, that angle, and the previous two-angle rule's draws.
+def paired_terms(xplus_draws, pminus_draws, rng, shared=None):
+    """Pairs of draws of ``<(X+^phi)^2>`` and ``<(P-^phi)^2>`` at one quadrature angle phi, that angle, and the
+    previous two-angle rule's Duan draws for the same pairs.
 
-    ``xplus_draws``: the probes' Monte Carlo draws (fields ``Xplus``, ``Xplus_a/b/c``:
-    :data:`entangled_drums.readout.probes.DRAW_FIELDS`); ``pminus_draws``: posterior draws (fields ``Pminus``,
-    ``Pminus_a/b/c``: :data:`entangled_drums.inference.pumpfit.DERIVED`). Every curve is ``a + b cos 2phi +
-    c sin 2phi`` over the model's angle phi. Each probe draw is paired with one posterior draw chosen
-    at random. Returns ``(duan, phi_rad, duan_separate_phases)``: ``duan`` (n,) at the angle ``phi_rad``
-    minimising the sum of the mean curves, and the previous rule's draws for the same pairs.
+    ``xplus_draws``: the probes' Monte Carlo draws (:data:`entangled_drums.readout.probes.DRAW_FIELDS`);
+    ``pminus_draws``: posterior draws (fields ``Pminus``, ``Pminus_a/b/c`` of
+    :data:`entangled_drums.inference.pumpfit.DERIVED`). Every curve is ``a + b cos 2phi + c sin 2phi`` over the
+    model's angle phi; phi minimises the sum of the mean curves. Each probe draw is paired with one posterior draw
+    chosen at random. Without ``shared`` the pairs are independent. With it (a probe readout's
+    ``shared_with_pminus``: the first-order covariance ``cov`` of ``log <X+^2>`` and ``<P-^2>`` through the pump
+    parameters, in the readout's posterior) they are drawn jointly with the correlation
+    ``rho = m_x cov / (sd_x sd_p)`` (means and sds of the draws at phi, clipped to +-0.99): each probe draw ``x``
+    moved to ``m_x + sqrt(1 - rho^2) (x - m_x) + rho sd_x (p - m_p) / sd_p`` with its partner ``p``: both
+    marginals kept (means and sds, to the sampling error of the pairs), correlation rho. Returns ``(x, p, phi_rad, duan_separate_phases, rho)``.
     """
     x_curve, p_curve = _curve(xplus_draws, "Xplus"), _curve(pminus_draws, "Pminus")
     pair = rng.integers(0, len(p_curve), size=len(x_curve))
     a, b, c = x_curve.mean(axis=0) + p_curve.mean(axis=0)
     phi = 0.5 * np.arctan2(-c, -b)
     basis = np.array([1.0, np.cos(2 * phi), np.sin(2 * phi)])
-    duan = x_curve @ basis + p_curve[pair] @ basis
+    x, p = x_curve @ basis, p_curve[pair] @ basis
+    rho = 0.0
+    if shared is not None:
+        m_x, s_x, m_p, s_p = x.mean(), x.std(), p.mean(), p.std()
+        rho = float(np.clip(m_x * shared["cov_log_xplus_pminus"] / (s_x * s_p), -0.99, 0.99))
+        x = m_x + np.sqrt(1.0 - rho**2) * (x - m_x) + rho * s_x * (p - m_p) / s_p
     separate = np.asarray(xplus_draws["Xplus"]) + np.asarray(pminus_draws["Pminus"])[pair]
-    return duan, float(phi), separate
+    return x, p, float(phi), separate, rho
+
+
+def duan_distribution(xplus_draws, pminus_draws, rng, shared=None):
+    """Draws of the Duan quantity at one quadrature angle, that angle, and the previous two-angle rule's draws:
+    ``(duan, phi_rad, duan_separate_phases)`` from :func:`paired_terms` (jointly with ``shared``)."""
+    x, p, phi, separate, _ = paired_terms(xplus_draws, pminus_draws, rng, shared)
+    return x + p, phi, separate
+
+
+def pairing_effect(x, p, rho, duan_independent):
+    """What drawing ``<X+^2>`` and ``<P-^2>`` jointly changes: the correlation ``rho`` they were drawn with (and the
+    pairs' ``x, p`` at the verdict's angle), the Duan sigma and P(Duan < 1) jointly and paired independently."""
+    joint = x + p
+    return {
+        "correlation": float(rho),
+        "correlation_of_the_pairs": float(np.corrcoef(x, p)[0, 1]),
+        "duan_sigma_joint": float(np.std(joint)),
+        "duan_sigma_independent": float(np.std(duan_independent)),
+        "prob_duan_below_one_joint": float(np.mean(joint < 1.0)),
+        "prob_duan_below_one_independent": float(np.mean(duan_independent < 1.0)),
+    }
 
 
 def paper_entry(paper, dataset, key):
@@ -176,9 +207,9 @@ def with_resolution(entry, effective):
     return entry
 
 
-def dataset_entry(probes, lsq, mcmc, duan, level):
-    """The headline record of one data set from its probe readout, least-squares fit and MCMC summaries, and
-    ``duan``: the output of :func:`duan_distribution`."""
+def dataset_entry(probes, lsq, mcmc, duan, level, pairing=None):
+    """The headline record of one data set from its probe readout, least-squares fit and MCMC summaries,
+    ``duan``: the output of :func:`duan_distribution`, and ``pairing``: :func:`pairing_effect` (if drawn jointly)."""
     duan_draws, phi, separate = duan
     d, old = summarise(duan_draws, 1.0), summarise(separate, 1.0)
     derived = lsq["derived"]
@@ -211,6 +242,8 @@ def dataset_entry(probes, lsq, mcmc, duan, level):
         },
         "estimators": {key: estimator for key, *_, estimator in ROWS},
     }
+    if pairing is not None:
+        entry["pairing"] = dict(pairing)
     entry["entangled"] = bool(d["prob_below"] >= level)
     return entry
 
@@ -332,6 +365,14 @@ def markdown(headline):
                 f"{e['duan']['value'] - old['value']:.4f}."
             )
         lines.append(line)
+        if "pairing" in e:
+            pr = e["pairing"]
+            lines.append(
+                f"  ⟨X+²⟩ and ⟨P−²⟩ of {n} drawn jointly (the probe correction depends on the pump parameters that "
+                f"set ⟨P−²⟩; first order): correlation {pr['correlation']:+.3f}; Duan σ {pr['duan_sigma_joint']:.4f} "
+                f"({pr['duan_sigma_independent']:.4f} paired independently), P(Duan < 1) "
+                f"{pr['prob_duan_below_one_joint']:.5f} ({pr['prob_duan_below_one_independent']:.5f})."
+            )
         if "probe_correction_imbalance" in e:
             parts = {k: e[f"probe_correction_{k}"]["value"] for k in ("balanced", "imbalance", "window")}
             lines.append(

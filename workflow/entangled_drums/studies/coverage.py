@@ -84,7 +84,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
             label = f"replica {seed}, MCMC of {name}"
             pooled = chain.replica_posterior(ds, i, device, cal["sideband"], fits, config, seed, processes, label)
             result, draws = probes[name]
-            duan, _, _ = verdict.duan_distribution(draws, pooled, rng)
+            duan, _, _ = verdict.duan_distribution(draws, pooled, rng, result["shared_with_pminus"])
             estimate["datasets"][name] = {
                 "Xplus_BAE": _draw_summary(draws["Xplus"]),
                 "Pminus_mcmc": _draw_summary(pooled["Pminus"]),

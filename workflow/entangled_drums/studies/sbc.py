@@ -121,7 +121,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=False):
                 n_draws=int(sbc["importance"]["n_draws"]),
             )
             result, draws = probes[name]
-            duan, _, _ = verdict.duan_distribution(draws, post.derived, rng)
+            duan, _, _ = verdict.duan_distribution(draws, post.derived, rng, result["shared_with_pminus"])
             entry = {
                 "prob_duan_below_one": float(np.mean(duan < 1.0)),
                 "entangled": bool(np.mean(duan < 1.0) >= level),
@@ -140,7 +140,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=False):
                 pooled = chain.replica_posterior(
                     ds, i, device_cal, cal["sideband"], fits, config, seed, processes, label
                 )
-                duan_mcmc, _, _ = verdict.duan_distribution(draws, pooled, rng)
+                duan_mcmc, _, _ = verdict.duan_distribution(draws, pooled, rng, result["shared_with_pminus"])
                 entry["mcmc"] = {
                     "prob_duan_below_one": float(np.mean(duan_mcmc < 1.0)),
                     "duan": {"value": float(np.median(duan_mcmc)), "sigma": float(np.std(duan_mcmc))},

@@ -56,7 +56,9 @@ def analyse(raw_dir, config, cal, datasets, rng):
         post = laplace.importance_posterior(
             ds, i, cal["device"], cal["sideband"], fits, config["mcmc"]["bath_prior_max"], rng
         )
-        duan, _, _ = verdict.duan_distribution(probes[name][1], post.derived, rng)
+        duan, _, _ = verdict.duan_distribution(
+            probes[name][1], post.derived, rng, probes[name][0]["shared_with_pminus"]
+        )
         out[name] = {
             "duan": float(np.median(duan)),
             "duan_sigma": float(np.std(duan)),
