@@ -47,10 +47,13 @@ def separable(tmp_path_factory):
 
 
 def test_separable_truth_gives_a_negative_verdict(separable):
+    """A truth ~2 sigma above the bound: not called entangled, and the probability it states is small. (How small is
+    the calibration's business: a calibrated P(Duan < 1) here is about Phi(-(Duan - 1) / sigma) ~ 0.05, and the SBC
+    measures calibration over 300 truths. With the probe readout biased high it read below 0.05 here; now 0.051.)"""
     entry, true, _ = separable
     assert true["duan"] > 1.05, "the test truth must be clearly separable"
     assert entry["entangled"] is False
-    assert entry["prob_duan_below_one"] < 0.05
+    assert entry["prob_duan_below_one"] < 0.2
     assert abs(entry["duan"]["value"] - true["duan"]) <= 2 * entry["duan"]["sigma"], (entry["duan"], true["duan"])
 
 
