@@ -37,8 +37,11 @@
 # (found by the coverage study, `snakemake coverage`).
 #
 # The variances against setpoint follow a + b cos 2φ + c sin 2φ. A generalised least-squares
-# fit gives the minimum and the optimal setpoint. Monte Carlo draws of that fit, of the calibration constant and
-# of the correction give their distribution, which step 08 combines with the MCMC ⟨P−²⟩.
+# fit gives the minimum and the optimal setpoint. The phase wanders within each ~30 min trace, which damps the
+# recorded curve's modulation by e^(−2w²); with `readout.wander_correction` (the default) the minimum is the
+# instantaneous state's, the modulation restored with the line-shape fit's wander w (the paper instead reads the
+# recorded minimum as an upper bound). Monte Carlo draws of that fit, of the wander, of the calibration constant
+# and of the correction give their distribution, which step 08 combines with the MCMC ⟨P−²⟩.
 #
 # **Why.** This is the paper's direct evidence of squeezing below the zero-point level (⟨X+²⟩ ≈
 # 0.41 ± 0.04 at φ ≈ 4°). It relies only on the probes' dynamics and the calibrations.
@@ -145,8 +148,9 @@ save(fig, Path(figure_dir) / "fig3")
 # %% [markdown]
 # ## Fig. 4a, 4b — ⟨(X+^φ)²⟩ against the probe phase
 # Points with 95 % intervals (statistics, calibration and correction). Solid lines: the model at
-# the pump fit's state (phase = setpoint + the fitted offset). Dashed: the fitted a + b cos 2φ + c sin 2φ,
-# whose minimum is the headline value. Blue: the zero-point level ½.
+# the pump fit's state (phase = setpoint + the fitted offset). Dashed: the fitted a + b cos 2φ + c sin 2φ, as
+# recorded (averaged over the wander within a trace); dotted: its modulation restored for that wander, whose
+# minimum is the headline value. Blue: the zero-point level ½.
 
 # %%
 grid = np.linspace(-95, 50, 400)
@@ -158,10 +162,13 @@ for name, r in results.items():
     err = 1.96 * np.array([q["sigma"] for q in r["points"]])
     theory = probes.theory_variance(pump_fits[name], device, sideband, grid, r["phase_offset_deg"]["value"])[:, 0]
     fitted = probes.curve_value(np.array(r["phase_curve"]["coefficients"]), grid)
+    u = r["wander_correction"]["factor"]
+    instantaneous = probes.curve_value(np.array(r["phase_curve"]["coefficients"]) * [1.0, u, u], grid)
     for ax in (ax_a, ax_b):
         ax.errorbar(sp, v, err, fmt="o", ms=3, color=color(display, name), label=f"data set {label(display, name)}")
         ax.plot(grid, theory, color=color(display, name), lw=1)
         ax.plot(grid, fitted, color=color(display, name), lw=0.8, ls="--")
+        ax.plot(grid, instantaneous, color=color(display, name), lw=0.8, ls=":")
     ax_b.errorbar(
         r["phi_opt_deg"]["value"],
         r["Xplus"]["value"],

@@ -73,3 +73,26 @@ def test_probe_calibration_traces_agree_on_the_archive():
         "area_per_variance_per_mW_sigma"
     ]
     assert abs(pull) < 2.0
+
+
+def test_a_probe_calibration_its_model_cannot_describe_is_refused(tmp_path):
+    """The strongest probe trace's area 30 % low (as if the blue probe reached the device weaker than its calibration
+    says: the probes then cool the drums more than the model holds): the calibration stops with an error naming the
+    disagreement, instead of a constant whose sigma the chi^2 inflates ~70-fold (a sloped input line did that)."""
+    import shutil
+
+    from entangled_drums.data import rawdata
+    from entangled_drums.stats.fitting import FitError
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw", raw)
+    ds = rawdata.load(raw / "probe_cal.nc").load()
+    psd = ds["psd"].values.copy()
+    floor = np.median(psd[-1, :20])
+    psd[-1] = floor + 0.7 * (psd[-1] - floor)
+    ds["psd"].values[:] = psd
+    rawdata.write(ds, raw / "probe_cal.nc")
+    rawdata.write_manifest(raw)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    with pytest.raises(FitError, match=r"probe calibration: its 5 probe powers disagree .*\(chi2 = "):
+        chain.calibrate(raw, config["device"], config["fits"])

@@ -425,6 +425,11 @@ def _probe_cal_inputs(sideband, n_base):
     return values, cov
 
 
+#: The probe calibration's traces must agree on one constant within this chi^2/dof (as a pump fit, MAX_CHI2_REDUCED of
+#: :mod:`entangled_drums.inference.pumpfit`): beyond it the model of the probes' cooling does not describe them.
+PROBE_CAL_MAX_CHI2_REDUCED = 10.0
+
+
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     """Area per unit variance per mW of red-probe power, from the pumps-off probe power sweep.
 
@@ -444,7 +449,10 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     noise (independent) and the model variance's, propagated from :data:`PROBE_CAL_SOURCES` (correlated
     between traces; central differences at one sigma). The weak-probe traces, whose variance is nearly
     the thermal one, then carry the calibration. The common gain cancels in the readout (same gain for
-    calibration and data), so ``s``'s sigma excludes it. ``line_chi2`` tests the traces' consistency.
+    calibration and data), so ``s``'s sigma excludes it. ``line_chi2`` tests the traces' consistency; above
+    :data:`PROBE_CAL_MAX_CHI2_REDUCED` per degree of freedom the calibration is refused (:class:`FitError`): an
+    inflated sigma would hide a model that does not describe the traces (e.g. two probes whose transfers differ,
+    as with a sloped input line).
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     base = Params(
@@ -526,6 +534,16 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     ones = np.ones((len(rows), 1))
     (log_s,), log_cov, chi2 = generalised_least_squares(ones, np.log(area / (P * var)), cov)
     slope = float(np.exp(log_s))
+    dof = len(rows) - 1
+    if chi2 > PROBE_CAL_MAX_CHI2_REDUCED * dof:
+        per_trace = ", ".join(f"{a / (p * v):.4g}" for a, p, v in zip(area, P, var, strict=True))
+        raise FitError(
+            f"probe calibration: its {len(rows)} probe powers disagree on the area per unit variance per mW "
+            f"(chi2 = {chi2:.4g} for {dof} dof, above {PROBE_CAL_MAX_CHI2_REDUCED:g} per dof; per power, weakest "
+            f"first: {per_trace}). The model's variance under the probes does not describe the traces: check the two "
+            "probes' powers at the device (an input line whose transfer differs between f_c -+ f_m), g1/g2 and the "
+            "gain's stability"
+        )
     # the GLS weights split the sigma into the areas' noise and the model variance's (before inflation)
     weights = np.linalg.solve(cov, ones).ravel()
     weights /= weights.sum()
@@ -536,7 +554,7 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     return {
         "traces": rows,
         "line_chi2": chi2,
-        "line_dof": len(rows) - 1,
+        "line_dof": dof,
         "area_per_variance_per_mW": slope,
         "area_per_variance_per_mW_sigma": slope * float(np.sqrt(log_cov[0, 0])),
         "area_per_variance_per_mW_stat_sigma": slope * stat,
