@@ -21,9 +21,13 @@
 # measure k·⟨X+²⟩. The probe power is swept. One subtlety: with g1/g2 ≠ 1 the "balanced" probes
 # are slightly red-heavy on each drum, so they cool X+ (by almost half at g = 40 kHz). The
 # variance at each power is therefore the model's ⟨X+²⟩ with the probes on. The model takes
-# calibrated quantities only: the base occupations, K1, K2, g1/g2 and the drum frequencies. A
-# line area = s·P·⟨X+²⟩(P) through the origin then gives s, the area per unit variance per mW
-# of red-probe power.
+# calibrated quantities only: the base occupations, K1, K2 (hence g1/g2), γ1, γ2 and the drum
+# frequencies, and each tone's coupling counts its photon energy. Each power gives s_i = area /
+# (P·⟨X+²⟩), the area being the whole line's (the recorded ±15 kHz windows hold 99.0–99.4 % of it,
+# the rest from the model's line shape). Their generalised least-squares mean, with the model
+# variance's errors correlated across powers (it moves with K1, K2, γ's and the occupations) beside
+# the areas' noise, is s, the area per unit variance per mW of red-probe power. Powers that disagree
+# beyond χ²/dof 10 stop the run with an error naming them.
 #
 # **Why.** With the pumps on, the probe area at each phase divided by s·P gives ⟨(X+^φ)²⟩: the
 # back-action-evading measurement of the squeezed quadrature.
@@ -62,7 +66,8 @@ print(
 
 # %% [markdown]
 # ## Fig. S3 — probe areas vs power
-# (a) Area per unit (model) variance against red-probe power, with the calibration line.
+# (a) Area per unit (model) variance per mW at each red-probe power (error bars: the area's noise and the model
+# variance's), with the calibration constant s and its ±1σ band.
 # (b) The collective variance during the calibration: thermal (⟨X+²⟩ᵀ from Fig. S1) at low power,
 # cooled by the probes at high power.
 
@@ -70,13 +75,17 @@ print(
 rows = probe["traces"]
 P = np.array([10 ** (r["power_red_dBm"] / 10) for r in rows])
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.6, 2.8))
-k = np.array([r["area_per_variance"] for r in rows])
-sk = np.array([r["area_sigma"] / r["variance_model"] for r in rows])
-ax1.errorbar(P, k, sk, fmt="o", ms=3, color=COLORS["probe"], label="probe calibration")
-Pg = np.linspace(0, P.max() * 1.1, 20)
-ax1.plot(Pg, probe["area_per_variance_per_mW"] * Pg, color=COLORS["theory"], lw=1, label="line through origin")
+k = np.array([r["area_per_variance"] for r in rows]) / P
+sk = k * np.hypot(
+    [r["area_sigma"] / r["area"] for r in rows], [r["variance_sigma"] / r["variance_model"] for r in rows]
+)
+ax1.errorbar(P, k, sk, fmt="o", ms=3, color=COLORS["probe"], label="each power")
+s_cal, s_err = probe["area_per_variance_per_mW"], probe["area_per_variance_per_mW_sigma"]
+ax1.axhline(s_cal, color=COLORS["theory"], lw=1, label="s (GLS mean)")
+ax1.axhspan(s_cal - s_err, s_cal + s_err, color=COLORS["theory"], alpha=0.15, lw=0)
+ax1.set_xscale("log")
 ax1.set_xlabel("red probe power (mW, generator)")
-ax1.set_ylabel("area / ⟨X+²⟩ (quanta·Hz)")
+ax1.set_ylabel("area / (P ⟨X+²⟩) (quanta·Hz/mW)")
 ax1.legend(frameon=False)
 ax2.errorbar(
     P, [r["variance_model"] for r in rows], [r["variance_sigma"] for r in rows], fmt="s-", ms=3, color=COLORS["probe"]

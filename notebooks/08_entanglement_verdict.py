@@ -20,16 +20,16 @@
 # back-action-evading probes (step 07) and ⟨(P−^φ)²⟩ from the posterior of the pump-spectrum model
 # (step 06). The Duan quantity ⟨(X+^φ)²⟩ + ⟨(P−^φ)²⟩ < 1 certifies entanglement, **with both terms
 # at the same quadrature angle φ**. Each probe draw is a curve a + b cos 2φ + c sin 2φ over the
-# model's angle (the fitted phase curve, moved from the probe setpoints by the fitted phase
-# offset); each posterior draw gives ⟨(P−^φ)²⟩ in the same form. Draws of the two are paired at
-# random and added at one φ, the minimum of the sum of the two mean curves. The two share one
-# source: the probes' correction factor depends on the pump parameters that set ⟨P−²⟩. So they
-# are drawn jointly, with the correlation the readout's posterior gives them to first order, each
-# marginal kept as it is (`results.verdict.paired_terms`). The headline says what that changes
-# against independent pairs. (The gain drift moves the probes' areas but not ⟨P−²⟩, whose fit
-# absorbs the gain: it is not shared.) P(Duan < 1) is the fraction of paired draws below one. A
-# data set is called entangled only when that probability reaches the configured level
-# (`verdict.probability`).
+# model's angle (the fitted phase curve, moved from the probe setpoints by the fitted phase offset);
+# each posterior draw gives ⟨(P−^φ)²⟩ in the same form. Draws of the two are paired at random and
+# added at one φ, the minimum of the sum of the two mean curves. The two share one source: the
+# probes' correction factor depends on the pump parameters that set ⟨P−²⟩. So they are drawn
+# jointly, with the covariance the readout's posterior gives them to first order, each marginal kept
+# as it is (`results.verdict.paired_terms`, which says why the covariance and not the correlation is
+# carried over). The headline says what that changes against independent pairs. (The gain drift
+# moves the probes' areas but not ⟨P−²⟩, whose fit absorbs the gain: it is not shared.) P(Duan < 1)
+# is the fraction of paired draws below one. A data set is called entangled only when that
+# probability reaches the configured level (`verdict.probability`).
 #
 # *A choice stated.* The previous rule added the probes' minimum over φ to each posterior draw's
 # ⟨P−²⟩ at that draw's own optimal angle: two angles in one sum, which can only understate the
@@ -114,7 +114,7 @@ for name in datasets:
     x, p, phi, separate, rho = verdict.paired_terms(xplus, posterior, rng, probe_results[name]["shared_with_pminus"])
     duan_draws[name] = (x + p, phi, separate)
     independent = verdict.duan_distribution(xplus, posterior, rng)[0]  # the same draws paired independently
-    pairing = verdict.pairing_effect(x, p, rho, independent)
+    pairing = verdict.pairing_effect(x, p, rho, independent, probe_results[name]["shared_with_pminus"])
     entries[name] = verdict.dataset_entry(probe_results[name], pump_fits[name], mcmc, duan_draws[name], level, pairing)
     e = entries[name]
     print(

@@ -69,8 +69,16 @@ for name in datasets:
     parts = {k: (tuple(v["names"]), v["covariance"]) for k, v in pump_fits[name]["prior_parts"].items()}
     duan = headline[name]["duan"]
     target = paper.get(f"headline_{name}", {}).get("Pminus_mcmc", {}).get("error")
+    cross = 2.0 * headline[name]["pairing"]["covariance_of_the_pairs"]  # the joint draw: shared pump parameters
     budgets[name] = budget.dataset_budget(
-        params, pminus_phi, parts, pumpfit.NAMES, readout[name]["budget"], (duan["value"], duan["sigma"] ** 2), target
+        params,
+        pminus_phi,
+        parts,
+        pumpfit.NAMES,
+        readout[name]["budget"],
+        (duan["value"], duan["sigma"] ** 2),
+        target,
+        cross,
     )
     for key in ("Xplus", "Pminus", "duan"):
         b = budgets[name][key]

@@ -443,13 +443,18 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     operation's fraction of the model line (``window_fraction``). The readout's correction counts the whole line
     too (its window factor), so ``s`` is the whole line's area per unit variance per mW.
 
-    The cooling is set by the difference of the two probes' couplings' squares on each drum, so at the
-    working power the model variance moves ~10 % per 1 % of K1 or K2: far more than the area's noise.
-    ``s`` is the generalised least-squares mean of ``log s_i`` with the covariance of both: the areas'
-    noise (independent) and the model variance's, propagated from :data:`PROBE_CAL_SOURCES` (correlated
-    between traces; central differences at one sigma). The weak-probe traces, whose variance is nearly
-    the thermal one, then carry the calibration. The common gain cancels in the readout (same gain for
-    calibration and data), so ``s``'s sigma excludes it. ``line_chi2`` tests the traces' consistency; above
+    The cooling is set by the difference of the two probes' couplings' squares on each drum, so at 40 kHz the
+    model variance moves ~11 % per 1 % of the ratio of the two probes' powers at the device (4.3 % for the
+    photon energy's 0.39 %, :mod:`entangled_drums.physics.drive`), and 0.3-0.5 % per 1 % of K1, K2, n1, n2:
+    more than the area's noise (0.1 %). ``s`` is the generalised least-squares mean of ``log s_i`` with the
+    covariance of both: the areas' noise (independent) and the model variance's, propagated from
+    :data:`PROBE_CAL_SOURCES` (correlated between traces; central differences at one sigma; each pair's
+    covariance as its calibration gives it, the pairs taken as independent). The weights follow from those
+    correlations (on the archive 0.07, 0.24, 0.61, 0.77, -0.68 from the weakest power up: the estimate leans
+    on the middle powers). The two probes' power ratio at the device is not a source: it is taken as set,
+    and a line whose transfer differs between the probes' frequencies makes the calibration refuse (below).
+    The common gain cancels in the readout (same gain for calibration and data), so ``s``'s sigma excludes
+    it. ``line_chi2`` tests the traces' consistency; above
     :data:`PROBE_CAL_MAX_CHI2_REDUCED` per degree of freedom the calibration is refused (:class:`FitError`): an
     inflated sigma would hide a model that does not describe the traces (e.g. two probes whose transfers differ,
     as with a sloped input line).

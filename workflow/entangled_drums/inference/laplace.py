@@ -28,7 +28,7 @@ class ImportancePosterior:
     """Equally weighted posterior draws from importance sampling (shapes ``(n, 14)`` and named fields)."""
 
     params: np.ndarray  #: (n, 14) physical parameters (order :data:`pumpfit.NAMES`), resampled
-    derived: np.ndarray  #: structured, fields :data:`pumpfit.DERIVED` and :data:`pumpfit.NAMES`, one row per draw
+    derived: np.ndarray  #: structured, fields :data:`pumpfit.DERIVED`, one row per draw
     k_hat: float  #: Pareto shape of the weights' tail (PSIS); > 0.7: the estimate is unreliable
     ess: float  #: effective sample size of the weights, ``1 / sum(w**2)``
     n_proposal: int  #: draws from the proposal
@@ -91,5 +91,4 @@ def importance_posterior(ds, i, device, sideband, fits, bath_prior_max, rng, n_p
     params, _ = coordinates.to_physical(z[unique])
     derived = derived_samples(params, device, sideband)[inverse]
     params = params[inverse]
-    draws = records(np.column_stack([derived, params]), pumpfit.DERIVED + pumpfit.NAMES)
-    return ImportancePosterior(params, draws, float(k_hat), ess, int(n_proposal))
+    return ImportancePosterior(params, records(derived, pumpfit.DERIVED), float(k_hat), ess, int(n_proposal))

@@ -565,8 +565,7 @@ def posterior_summary(runs, device, sideband, attrs=None):
 
     The runs' thinned post-burn-in draws (truncated to the shortest run) give the derived
     quantities of :data:`pumpfit.DERIVED` at every draw; ``derived`` is their pooled draws as a
-    structured array with those names as fields (``derived["Pminus"]``), and each draw's parameters as fields
-    :data:`pumpfit.NAMES` (fit-vector units; for the verdict's joint draw with the probes). ``summary`` holds their
+    structured array with those names as fields (``derived["Pminus"]``). ``summary`` holds their
     distributions, every parameter's, the ArviZ diagnostics of every quantity
     (:mod:`entangled_drums.stats.diagnostics`) and per-run figures (acceptance, tau of the whole
     run and of its first half, effective samples).
@@ -609,8 +608,7 @@ def posterior_summary(runs, device, sideband, attrs=None):
         max_tau=[float(r.tau.max()) for r in runs],
     )
     idata = posterior.build(params, derived, lp, meta)
-    pooled = np.column_stack([derived.reshape(-1, len(pumpfit.DERIVED)), params.reshape(-1, len(pumpfit.NAMES))])
-    return out, records(pooled, pumpfit.DERIVED + pumpfit.NAMES), idata
+    return out, records(derived.reshape(-1, len(pumpfit.DERIVED)), pumpfit.DERIVED), idata
 
 
 def check_convergence(summary, settings, label):

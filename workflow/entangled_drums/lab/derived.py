@@ -81,7 +81,7 @@ def derived_truth(lab):
     settings = lab.probe_settings(None)
     tones, shift, n_pn = lab.tones(lab.device_settings(settings))
     off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
-    # pumps off: narrow lines (~0.3 kHz), their whole area (+-Omega/2, 6.5 Hz bins; the recorded +-15 kHz hold ~99 %)
+    # pumps off: narrow lines (~0.3 kHz), their whole area (+-Omega/2, 3.25 Hz bins; the recorded +-15 kHz hold ~99 %)
     area_cal = probe_area(lab, off, tones, off, [], omega, half=0.5 * omega, bins=200001)
     x_thermal = 0.5 * (base[0] + base[1]) + 0.5
     # per unit of the variance the probes read: with them on (they also damp the drums, off resonance by Omega)

@@ -9,10 +9,10 @@ constant per drum,
     K_j = g0_j^2 kappa_in L 1e-3 / (2 pi h f_c)
 
 (``K`` in Hz^4 per mW), which the sideband-cooling calibration measures. ``K_1/K_2 = (g1/g2)^2``.
-The factor ``f_c / f`` is the photon energy: a tone 10.65 MHz below a 5.5 GHz cavity carries 0.19 %
+The factor ``f_c / f`` is the photon energy: a tone 10.65 MHz below a 5.5 GHz cavity carries 0.39 %
 more photons per mW than one as far above it. It is small, but a probe pair's cooling of the drums
 is set by the difference of its two couplings' squares, and there it moves the probes' calibration
-variance by ~4 % at 40 kHz (docs/model.md §5).
+variance by 4.3 % at 40 kHz (docs/model.md §5).
 """
 
 import numpy as np

@@ -72,14 +72,16 @@ CALIBRATION = [
 ]
 
 
-def dataset_budget(params, pminus_phi, parts, names, probe_budget, duan, target_sigma=None):
+def dataset_budget(params, pminus_phi, parts, names, probe_budget, duan, target_sigma=None, cross=0.0):
     """The error budget of one data set: ``<X+^2>`` (probes), ``<P-^2>`` (MCMC, at the verdict's angle), Duan and
     P(Duan < 1).
 
     ``params`` (n, p) posterior draws in the order ``names`` with ``pminus_phi`` (n,) their ``<(P-^phi)^2>``;
     ``parts``: the pump fit's prior parts (``{source: (names, covariance)}``); ``probe_budget``: the probe
     readout's ``budget`` record; ``duan``: (mean, variance of the verdict's draws); ``target_sigma``: a
-    ``<P-^2>`` error to reach by scaling every calibration's width (the paper's), or None.
+    ``<P-^2>`` error to reach by scaling every calibration's width (the paper's), or None; ``cross``: twice the
+    covariance of ``<X+^2>`` and ``<P-^2>`` in the verdict's joint draw (their shared pump parameters), a signed
+    term of Duan's variance that no single source owns (kept apart, in the sum of the shares).
     """
     p_shares, p_linear, p_var = from_draws(params, pminus_phi, parts, names)
     p_shares["averaging noise (pump spectrum)"] = p_shares.pop("averaging noise")
@@ -95,7 +97,8 @@ def dataset_budget(params, pminus_phi, parts, names, probe_budget, duan, target_
         "Pminus": {"shares": p_shares, "linear_total": p_linear, "draws_variance": p_var},
         "duan": {
             "shares": d_shares,
-            "linear_total": float(sum(d_shares.values())),
+            "cross_term": float(cross),
+            "linear_total": float(sum(d_shares.values()) + cross),
             "draws_variance": float(duan[1]),
             "mean": float(duan[0]),
         },
@@ -136,6 +139,8 @@ def markdown(budgets):
                 + " | ".join(cells)
                 + f" | {prob.get(source, prob['all']):.6f} ({z.get(source, z['all']):.2f}) |"
             )
+        cross = b["duan"].get("cross_term", 0.0)
+        lines.append(f"| X+ and P- covariance x 2 (shared pump parameters; signed variance) | – | – | {cross:+.2e} | |")
         cells = [f"{np.sqrt(b[q]['linear_total']):.4f}" for q in ("Xplus", "Pminus", "duan")]
         lines.append("| **sum of the shares** | " + " | ".join(cells) + f" | {prob['all']:.6f} ({z['all']:.2f}) |")
         cells = [

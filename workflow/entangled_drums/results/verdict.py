@@ -119,9 +119,12 @@ def paired_terms(xplus_draws, pminus_draws, rng, shared=None):
     chosen at random. Without ``shared`` the pairs are independent. With it (a probe readout's
     ``shared_with_pminus``: the first-order covariance ``cov`` of ``log <X+^2>`` and ``<P-^2>`` through the pump
     parameters, in the readout's posterior) they are drawn jointly with the correlation
-    ``rho = m_x cov / (sd_x sd_p)`` (means and sds of the draws at phi, clipped to +-0.99): each probe draw ``x``
-    moved to ``m_x + sqrt(1 - rho^2) (x - m_x) + rho sd_x (p - m_p) / sd_p`` with its partner ``p``: both
-    marginals kept (means and sds, to the sampling error of the pairs), correlation rho. Returns ``(x, p, phi_rad, duan_separate_phases, rho)``.
+    ``rho = m_x cov / (sd_x sd_p)`` (means and sds of the draws at phi, clipped to +-0.99): the covariance is
+    carried over, not the readout's correlation, because the pump posterior's ``<P-^2>`` is wider than the
+    readout's (the probe line shapes pin the pump parameters it depends on) and its extra spread owes nothing
+    to the probes. Each probe draw ``x`` is moved to ``m_x + sqrt(1 - rho^2) (x - m_x) + rho sd_x (p - m_p) / sd_p``
+    with its partner ``p``: both marginals kept (means and sds, to the sampling error of the pairs), correlation
+    rho. Returns ``(x, p, phi_rad, duan_separate_phases, rho)``.
     """
     x_curve, p_curve = _curve(xplus_draws, "Xplus"), _curve(pminus_draws, "Pminus")
     pair = rng.integers(0, len(p_curve), size=len(x_curve))
@@ -145,13 +148,19 @@ def duan_distribution(xplus_draws, pminus_draws, rng, shared=None):
     return x + p, phi, separate
 
 
-def pairing_effect(x, p, rho, duan_independent):
+def pairing_effect(x, p, rho, duan_independent, shared):
     """What drawing ``<X+^2>`` and ``<P-^2>`` jointly changes: the correlation ``rho`` they were drawn with (and the
-    pairs' ``x, p`` at the verdict's angle), the Duan sigma and P(Duan < 1) jointly and paired independently."""
+    pairs' ``x, p`` at the verdict's angle), the correlation within the readout's own posterior (``shared``:
+    :func:`paired_terms`' argument; its sd of ``<P-^2>``), the Duan sigma and P(Duan < 1) jointly and paired
+    independently."""
     joint = x + p
+    readout = x.mean() * shared["cov_log_xplus_pminus"] / (x.std() * shared["pminus_sigma"])
     return {
         "correlation": float(rho),
+        "correlation_in_readout_posterior": float(readout),
+        "pminus_sigma_in_readout_posterior": float(shared["pminus_sigma"]),
         "correlation_of_the_pairs": float(np.corrcoef(x, p)[0, 1]),
+        "covariance_of_the_pairs": float(np.cov(x, p)[0, 1]),
         "duan_sigma_joint": float(np.std(joint)),
         "duan_sigma_independent": float(np.std(duan_independent)),
         "prob_duan_below_one_joint": float(np.mean(joint < 1.0)),
@@ -369,7 +378,11 @@ def markdown(headline):
             pr = e["pairing"]
             lines.append(
                 f"  ⟨X+²⟩ and ⟨P−²⟩ of {n} drawn jointly (the probe correction depends on the pump parameters that "
-                f"set ⟨P−²⟩; first order): correlation {pr['correlation']:+.3f}; Duan σ {pr['duan_sigma_joint']:.4f} "
+                f"set ⟨P−²⟩; first order): correlation {pr['correlation']:+.3f}, the readout's covariance carried to "
+                f"the pump posterior (within the readout's own posterior, whose probe line shapes pin ⟨P−²⟩ to "
+                f"±{pr['pminus_sigma_in_readout_posterior']:.4f}, it is "
+                f"{pr['correlation_in_readout_posterior']:+.3f}); "
+                f"Duan σ {pr['duan_sigma_joint']:.4f} "
                 f"({pr['duan_sigma_independent']:.4f} paired independently), P(Duan < 1) "
                 f"{pr['prob_duan_below_one_joint']:.5f} ({pr['prob_duan_below_one_independent']:.5f})."
             )
