@@ -143,6 +143,10 @@ def _truth(tmp_path, edit):
         (lambda r: r["datasets"]["C"].update(G_minus="a lot"), r"datasets.C.G_minus: 'a lot' is not of type 'number'"),
         (lambda r: r["probes"].update(datasets=["C", "E"]), r"probes.datasets: \['E'\] are not among datasets"),
         (lambda r: r["datasets"]["C"].update(G_plus=300e3), r"datasets.C: .*unstable"),
+        (
+            lambda r: r["thermal"].update(n1_base=20.0),
+            r"thermal.n1_base: 20 is not above the Bose occupation of drum 1",
+        ),
     ],
 )
 def test_a_bad_truth_file_is_refused_with_the_key_named(tmp_path, edit, message):
@@ -156,6 +160,7 @@ def test_another_device_from_the_truth_file_alone(tmp_path):
 
     def other(r):
         r["device"].update(f1=7.000015e6, f2=8.999990e6, nominal={"f1": 7.0e6, "f2": 9.0e6})
+        r["thermal"].update(n1_base=60.0, n2_base=45.0)  # above Bose at 14 mK for these frequencies (41.2, 31.9)
         r["datasets"] = {"run1": dict(r["datasets"]["C"], series="X"), "run2": dict(r["datasets"]["A1"], series="X")}
         r["probes"].update(datasets=["run1"], phase_jitter_deg={"run1": 2.0})
 

@@ -56,15 +56,20 @@ def test_wander_correction_recovers_the_instantaneous_minimum(wander_deg):
         assert float(curve_minimum(coef)[0]) - true_min > 1e-3
 
 
-def test_probe_calibration_traces_agree_on_the_archive():
+@pytest.fixture(scope="module")
+def archive_calibration():
+    """The archive's calibrations (steps 02a-04), once for this module."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    return chain.calibrate(ROOT / "data" / "raw", config["device"], config["fits"])
+
+
+def test_probe_calibration_traces_agree_on_the_archive(archive_calibration):
     """The probe calibration's five powers agree on one constant (chi^2 test, p > 0.001) once the model variance
     carries its inputs' uncertainty and each area counts the whole line. (Before: chi^2 = 407 for 4 dof, the
-    variance 4 % high at 40 kHz for want of the photon energy, and the constant 3.6 % low.) The weak-probe traces,
-    whose variance is nearly the thermal one, carry most weight."""
+    variance 4 % high at 40 kHz for want of the photon energy, and the constant 3.6 % low.)"""
     from scipy.stats import chi2
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    probe = chain.calibrate(ROOT / "data" / "raw", config["device"], config["fits"])["probe"]
+    probe = archive_calibration["probe"]
     assert chi2.sf(probe["line_chi2"], probe["line_dof"]) > 1e-3
     fractions = [t["window_fraction"] for t in probe["traces"]]
     assert all(0.98 < f < 1.0 for f in fractions) and fractions[-1] < fractions[0]
@@ -75,24 +80,22 @@ def test_probe_calibration_traces_agree_on_the_archive():
     assert abs(pull) < 2.0
 
 
-def test_a_probe_calibration_its_model_cannot_describe_is_refused(tmp_path):
+def test_a_probe_calibration_its_model_cannot_describe_is_refused(archive_calibration):
     """The strongest probe trace's area 30 % low (as if the blue probe reached the device weaker than its calibration
     says: the probes then cool the drums more than the model holds): the calibration stops with an error naming the
     disagreement, instead of a constant whose sigma the chi^2 inflates ~70-fold (a sloped input line did that)."""
-    import shutil
-
+    from entangled_drums import calibration
     from entangled_drums.data import rawdata
     from entangled_drums.stats.fitting import FitError
 
-    raw = tmp_path / "raw"
-    shutil.copytree(ROOT / "data" / "raw", raw)
-    ds = rawdata.load(raw / "probe_cal.nc").load()
+    ds = rawdata.load(ROOT / "data" / "raw" / "probe_cal.nc").load()
     psd = ds["psd"].values.copy()
     floor = np.median(psd[-1, :20])
     psd[-1] = floor + 0.7 * (psd[-1] - floor)
     ds["psd"].values[:] = psd
-    rawdata.write(ds, raw / "probe_cal.nc")
-    rawdata.write_manifest(raw)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cal = archive_calibration
+    sideband, thermal = cal["sideband"], cal["thermal"]
+    n_base = {d: (thermal[f"drum{d}"]["n_base"], thermal[f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
+    args = (sideband["gain_dB"], sideband["n_add"], cal["device"], sideband, n_base)
     with pytest.raises(FitError, match=r"probe calibration: its 5 probe powers disagree .*\(chi2 = "):
-        chain.calibrate(raw, config["device"], config["fits"])
+        calibration.probe_calibration(ds, *args)

@@ -40,6 +40,15 @@ def load(path):
         e = errors[0]
         where = ".".join(str(p) for p in e.absolute_path) or "(top level)"
         raise TruthError(f"{path}: {where}: {e.message}")
+    th, d = raw["thermal"], raw["device"]
+    for j in (1, 2):  # the drums saturate above the fridge: their base occupation cannot lie below Bose's at T_base
+        bose_base = 1.0 / np.expm1(H * float(d[f"f{j}"]) / (K_B * float(th["T_base"])))
+        if float(th[f"n{j}_base"]) <= bose_base:
+            raise TruthError(
+                f"{path}: thermal.n{j}_base: {float(th[f'n{j}_base']):g} is not above the Bose occupation of drum {j} "
+                f"at thermal.T_base ({bose_base:.4g} at {float(d[f'f{j}']) / 1e6:g} MHz): a drum is never colder than "
+                "the fridge"
+            )
     missing = [n for n in raw["probes"]["datasets"] if n not in raw["datasets"]]
     if missing:
         raise TruthError(f"{path}: probes.datasets: {missing} are not among datasets")
