@@ -24,7 +24,7 @@ from ..physics import drive, instrument
 from ..physics.model import Params, collective_variances, single_tone
 from ..physics.spectra import probe_area, probe_signal, pump_spectrum
 from ..physics.units import PLANCK_H, bose_occupation, db_to_linear
-from ..stats.fitting import FitError, fit, generalised_least_squares, weighted_line
+from ..stats.fitting import MAX_CHI2_REDUCED, FitError, fit, generalised_least_squares, weighted_line
 
 
 def _trace(ds, i):
@@ -418,16 +418,10 @@ def _probe_cal_inputs(sideband, n_base):
         [sideband["K1"], sideband["K2"], sideband["gamma1"], sideband["gamma2"], n_base[1][0], n_base[2][0]], float
     )
     cov = np.zeros((6, 6))
-    K_cov = sideband.get("K_covariance", np.diag([sideband["K1_sigma"] ** 2, sideband["K2_sigma"] ** 2]))
-    g_cov = sideband.get("gamma_covariance", np.diag([sideband["gamma1_sigma"] ** 2, sideband["gamma2_sigma"] ** 2]))
-    cov[:2, :2], cov[2:4, 2:4] = np.asarray(K_cov, float), np.asarray(g_cov, float)
+    cov[:2, :2] = np.asarray(sideband["K_covariance"], float)
+    cov[2:4, 2:4] = np.asarray(sideband["gamma_covariance"], float)
     cov[4, 4], cov[5, 5] = n_base[1][1] ** 2, n_base[2][1] ** 2
     return values, cov
-
-
-#: The probe calibration's traces must agree on one constant within this chi^2/dof (as a pump fit, MAX_CHI2_REDUCED of
-#: :mod:`entangled_drums.inference.pumpfit`): beyond it the model of the probes' cooling does not describe them.
-PROBE_CAL_MAX_CHI2_REDUCED = 10.0
 
 
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
@@ -454,10 +448,9 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     on the middle powers). The two probes' power ratio at the device is not a source: it is taken as set,
     and a line whose transfer differs between the probes' frequencies makes the calibration refuse (below).
     The common gain cancels in the readout (same gain for calibration and data), so ``s``'s sigma excludes
-    it. ``line_chi2`` tests the traces' consistency; above
-    :data:`PROBE_CAL_MAX_CHI2_REDUCED` per degree of freedom the calibration is refused (:class:`FitError`): an
-    inflated sigma would hide a model that does not describe the traces (e.g. two probes whose transfers differ,
-    as with a sloped input line).
+    it. ``line_chi2`` tests the traces' consistency; above :data:`entangled_drums.stats.fitting.MAX_CHI2_REDUCED`
+    per degree of freedom the calibration is refused (:class:`FitError`): an inflated sigma would hide a model
+    that does not describe the traces (e.g. two probes whose transfers differ, as with a sloped input line).
     """
     f_c, kappa = float(device["f_c"]), float(device["kappa"])
     base = Params(
@@ -475,11 +468,11 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     theta, theta_cov = _probe_cal_inputs(sideband, n_base)
     theta_sigma = np.sqrt(np.diag(theta_cov))
 
-    def variance(i, th):
-        """The model's <X+^2> of trace ``i`` at calibrated inputs ``th`` (:data:`PROBE_CAL_SOURCES`)."""
+    def variance(tones, th):
+        """The model's <X+^2> of a trace with probe ``tones`` ((f, dBm) red, then blue) at calibrated inputs ``th``
+        (:data:`PROBE_CAL_SOURCES`)."""
         K1, K2, g1, g2, n1, n2 = th
-        f_red, p_red = tone(ds, i, "probe_red")
-        f_blue, p_blue = tone(ds, i, "probe_blue")
+        (f_red, p_red), (f_blue, p_blue) = tones
         g_red = float(drive.coupling(K1, p_red, f_red - f_c, kappa, f_c))
         g_blue = float(drive.coupling(K2, p_blue, f_blue - f_c, kappa, f_c))
         # the probe pair defines the mechanical frame: Delta = its half-spacing minus the mean drum frequency
@@ -503,7 +496,8 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         quanta = to_quanta(f, psd, gain_db, n_add)
         sigma = quanta_sigma(f, psd, ds["n_averages"].values[i], gain_db)
         recorded, s_recorded = peak_area(f, quanta, sigma)
-        var, g_red, g_blue, params = variance(i, theta)
+        tones = (tone(ds, i, "probe_red"), tone(ds, i, "probe_blue"))
+        var, g_red, g_blue, params = variance(tones, theta)
         fraction = peak_area(f, probe_signal(params, f - f_c), sigma)[0] / probe_area(params)
         area, s_area = recorded / fraction, s_recorded / fraction
         grad = []
@@ -511,13 +505,13 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
             up, down = theta.copy(), theta.copy()
             up[j] += step
             down[j] -= step
-            grad.append((np.log(variance(i, up)[0]) - np.log(variance(i, down)[0])) / (2.0 * step))
+            grad.append((np.log(variance(tones, up)[0]) - np.log(variance(tones, down)[0])) / (2.0 * step))
         jac.append(grad)
         g = np.asarray(grad)
         rows.append(
             {
-                "power_red_dBm": tone(ds, i, "probe_red")[1],
-                "power_blue_dBm": tone(ds, i, "probe_blue")[1],
+                "power_red_dBm": tones[0][1],
+                "power_blue_dBm": tones[1][1],
                 "g_red": g_red,
                 "g_blue": g_blue,
                 "area": area,
@@ -540,11 +534,11 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     (log_s,), log_cov, chi2 = generalised_least_squares(ones, np.log(area / (P * var)), cov)
     slope = float(np.exp(log_s))
     dof = len(rows) - 1
-    if chi2 > PROBE_CAL_MAX_CHI2_REDUCED * dof:
+    if chi2 > MAX_CHI2_REDUCED * dof:
         per_trace = ", ".join(f"{a / (p * v):.4g}" for a, p, v in zip(area, P, var, strict=True))
         raise FitError(
             f"probe calibration: its {len(rows)} probe powers disagree on the area per unit variance per mW "
-            f"(chi2 = {chi2:.4g} for {dof} dof, above {PROBE_CAL_MAX_CHI2_REDUCED:g} per dof; per power, weakest "
+            f"(chi2 = {chi2:.4g} for {dof} dof, above {MAX_CHI2_REDUCED:g} per dof; per power, weakest "
             f"first: {per_trace}). The model's variance under the probes does not describe the traces: check the two "
             "probes' powers at the device (an input line whose transfer differs between f_c -+ f_m), g1/g2 and the "
             "gain's stability"

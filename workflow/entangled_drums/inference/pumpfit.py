@@ -23,7 +23,7 @@ from ..physics.model import (
     steady_state,
 )
 from ..physics.spectra import pump_spectrum
-from ..stats.fitting import FitError, fit, prior_terms, propagate_many
+from ..stats.fitting import MAX_CHI2_REDUCED, FitError, fit, prior_terms, propagate_many
 
 #: Fit parameters: baths (quanta), couplings and detunings (kHz), g1/g2, gain (dB), n_add (quanta), the cavity's
 #: total linewidth and output coupling (kHz), the drums' intrinsic dampings (Hz).
@@ -47,9 +47,6 @@ UNITS = ["quanta", "quanta", "quanta", "kHz", "kHz", "kHz", "kHz", "1", "dB", "q
 #: Position of each parameter in a fit vector: ``x[INDEX["gain_dB"]]``.
 INDEX = {name: k for k, name in enumerate(NAMES)}
 _SCALE = np.array([0.05, 5.0, 5.0, 1.0, 1.0, 0.05, 0.05, 0.002, 0.01, 0.1, 1.0, 1.0, 1.0, 1.0])
-
-#: A pump fit ending above this chi^2/dof has not reached the data (a fitted trace is at ~1): an error, not a result.
-MAX_CHI2_REDUCED = 10.0
 
 
 def prior_parts(ds, i, device, sideband, settings):

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
+#: A fit ending above this chi^2/dof has not reached its data, or its model does not describe them (a fitted trace
+#: is at ~1): an error, not a result. The pump fits and the probe calibration stop the run beyond it.
+MAX_CHI2_REDUCED = 10.0
+
 
 class FitError(RuntimeError):
     """A fit did not converge or gave a singular covariance."""
