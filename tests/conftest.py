@@ -77,6 +77,31 @@ def planned_rules(repo, *args):
 TRUTH_FILES = ("config/simulation.yaml", "data/simulation_truth.json")
 
 
+def another_device(truth):
+    """Edit the truth file's content (config/simulation.yaml as a dict) in place into another device: drums
+    at 7 and 9 MHz with other line widths (80 and 200 Hz) and coupling ratio (0.90), a cavity at 6.2 GHz,
+    base occupations above the Bose value at 14 mK for these frequencies (41.2, 31.9), and two data sets of
+    its own names in one series 'X': 'run1' (C's couplings, with probe spectra) and 'run2' (A1's, a pump
+    spectrum only). Returns the analysis config's ``device`` and ``datasets`` blocks an experimenter with
+    this device would write (nominal values only: nothing of the truth beyond what they set)."""
+    truth["device"].update(
+        f_c=6.2e9, f1=7.000015e6, f2=8.999990e6, gamma1=80.0, gamma2=200.0, g_ratio=0.90,
+        nominal={"f1": 7.0e6, "f2": 9.0e6},
+    )
+    truth["thermal"].update(n1_base=60.0, n2_base=45.0)
+    truth["datasets"] = {
+        "run1": dict(truth["datasets"]["C"], series="X"),
+        "run2": dict(truth["datasets"]["A1"], series="X"),
+    }
+    truth["probes"].update(datasets=["run1"], phase_jitter_deg={"run1": 2.0})
+    device = {"f_c": 6.2e9, "f1": 7.0e6, "f2": 9.0e6, "g_ratio": 0.9}
+    datasets = {
+        name: {"series": "X", "G_minus": d["G_minus"], "G_plus": d["G_plus"], "Delta": d["Delta"]}
+        for name, d in truth["datasets"].items()
+    }
+    return device, datasets
+
+
 def users_own_script(raw_dir, src):
     """What an experimenter's converter writes for ``entangled_drums.data.ingest``: per series a folder
     with series.yaml and one CSV per trace (frequency, psd in W/Hz), here from the archive's

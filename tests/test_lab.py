@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, another_device
 from entangled_drums import Params, probe_spectrum, pump_spectrum, steady_state
 from entangled_drums.lab import simulate
 from entangled_drums.lab.circuit import A, Circuit, Lattice, Tone, drum_covariance, output_spectrum
@@ -158,13 +158,7 @@ def test_another_device_from_the_truth_file_alone(tmp_path):
     """Nominal frequencies, data-set names and series come from the truth file: a device at 7 and 9 MHz with data
     sets 'run1', 'run2' in series 'X' simulates, and its derived truth names them."""
 
-    def other(r):
-        r["device"].update(f1=7.000015e6, f2=8.999990e6, nominal={"f1": 7.0e6, "f2": 9.0e6})
-        r["thermal"].update(n1_base=60.0, n2_base=45.0)  # above Bose at 14 mK for these frequencies (41.2, 31.9)
-        r["datasets"] = {"run1": dict(r["datasets"]["C"], series="X"), "run2": dict(r["datasets"]["A1"], series="X")}
-        r["probes"].update(datasets=["run1"], phase_jitter_deg={"run1": 2.0})
-
-    lab = Lab(load(_truth(tmp_path, other)))
+    lab = Lab(load(_truth(tmp_path, another_device)))
     assert lab.f_nom == {1: 7.0e6, 2: 9.0e6}
     assert simulate.groups(lab.raw) == {"X": ["run1", "run2"]}
     settings = lab.pump_settings("run1")
