@@ -33,6 +33,7 @@
 raw_dir = "data/raw"
 device = None  # default: config/config.yaml
 T_min = None  # default: config/config.yaml
+jitter_hz = None  # default: config/config.yaml
 output_json = "results/calibration/thermal.json"
 figure_dir = "results/figures"
 
@@ -48,10 +49,11 @@ from entangled_drums.product.figures import COLORS, save, thermal_panel, use_sty
 use_style()
 cfg = defaults()
 device, T_min = device or cfg["device"], T_min or cfg["fits"]["thermal_T_min"]
+jitter_hz = jitter_hz or cfg["fits"]["drum_jitter_hz"]
 results = {}
 for drum in (1, 2):
     ds = rawdata.load(Path(raw_dir) / f"thermal_cal_drum{drum}.nc")
-    results[f"drum{drum}"] = calibration.thermal_calibration(ds, device[f"f{drum}"], T_min)
+    results[f"drum{drum}"] = calibration.thermal_calibration(ds, device[f"f{drum}"], T_min, jitter_hz)
     r = results[f"drum{drum}"]
     print(
         f"drum {drum}: area per phonon {r['area_per_phonon_W']:.4g} ± {r['area_per_phonon_sigma_W']:.2g} W, "

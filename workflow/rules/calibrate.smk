@@ -66,6 +66,7 @@ rule thermal_calibration:
             raw_dir=RAW,
             device=config["device"],
             T_min=config["fits"]["thermal_T_min"],
+            jitter_hz=config["fits"]["drum_jitter_hz"],
             output_json=output.json,
             figure_dir=str(Path(output.figure[0]).parent),
         ),

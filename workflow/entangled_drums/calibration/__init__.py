@@ -18,7 +18,7 @@ _DRUMS = (
     "calibration_priors",
     "collective_thermal_variance",
     "device_of",
-    "lorentzian_area",
+    "line_area",
     "peak_area",
     "probe_calibration",
     "quanta_sigma",

@@ -42,46 +42,72 @@ def tone(ds, i, slot):
 # --- 1. thermal calibration ---------------------------------------------------------------
 
 
-def lorentzian_area(f, psd, n_avg, label):
-    """Fit ``floor + A (w/2pi) / ((f - f0)^2 + (w/2)^2)`` (W/Hz); returns area A (W), its sigma, and the fit
-    (``centre_offset``: f0 minus the peak bin's frequency, Hz)."""
+#: Standard deviation per 3 dB width of a Gaussian: the resolution filter is taken as a Gaussian of 3 dB width RBW
+#: (a swept analyser's filter; for an FFT analyser it stands in for the window's kernel of the same width).
+GAUSSIAN_SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+
+
+def line_area(f, psd, n_avg, rbw, jitter_hz, label):
+    """Fit ``floor + A V(f - f0)`` (W/Hz) to one thermal line; returns area A (W), its sigma, and the fit.
+
+    ``V`` is a Voigt profile (unit area): the drum's Lorentzian line of full width ``width`` (Hz) seen
+    through the analyser's resolution filter, a Gaussian of 3 dB width ``rbw`` (Hz, from the file), and
+    broadened by the drum's quasi-static frequency noise over the trace, a Gaussian of variance
+    ``jitter_var`` (Hz^2, fitted with the prior 0 +- ``jitter_hz``^2; it may come out below zero within
+    its error, which keeps the estimator regular where the jitter is small). Gaussian sigma^2 = (rbw sigma)^2 + jitter_var. With both
+    at zero it is the Lorentzian ``(w/2pi) / ((f - f0)^2 + (w/2)^2)``. ``centre_offset``: f0 minus the
+    peak bin's frequency (Hz)."""
+    from scipy.special import voigt_profile
+
     floor0 = np.median(np.concatenate([psd[:20], psd[-20:]]))
     peak = psd.max() - floor0
     f0 = f[np.argmax(psd)]
     # starting width: the span above half the peak (at least two bins), from the trace itself
     w0 = max(float(np.ptp(f[psd - floor0 >= 0.5 * peak])), 2.0 * float(np.median(np.diff(f))))
     scale = floor0
+    filter_var = (rbw * GAUSSIAN_SIGMA_PER_FWHM) ** 2
 
     offset = f - f0  # the centre is fitted relative to the peak bin (Hz): no rounding of a 5.5 GHz value
 
     def residuals(x):
-        A, c, w, b = x[0] * scale, x[1], abs(x[2]), x[3] * scale
-        model = b + A * (w / (2 * np.pi)) / ((offset - c) ** 2 + (w / 2) ** 2)
+        A, c, w, b, v = x[0] * scale, x[1], abs(x[2]), x[3] * scale, x[4]
+        sigma = np.sqrt(max(filter_var + v, 1e-6 * filter_var))
+        model = b + A * voigt_profile(offset - c, sigma, 0.5 * w)
         return (psd - model) * np.sqrt(n_avg) / model
 
-    x0 = [peak * np.pi * w0 / 2 / scale, 0.0, w0, 1.0]
+    x0 = [peak * np.pi * w0 / 2 / scale, 0.0, w0, 1.0, 0.0]
     result = fit(
-        residuals, x0, ["area", "centre_offset", "width", "floor"], x_scale=[x0[0], 10.0, 20.0, 1e-3], label=label
+        residuals,
+        x0,
+        ["area", "centre_offset", "width", "floor", "jitter_var"],
+        {"jitter_var": (0.0, jitter_hz**2)},
+        x_scale=[x0[0], 10.0, 20.0, 1e-3, 10.0],
+        label=label,
     )
     return result.value("area") * scale, result.error("area") * scale, result
 
 
-def thermal_calibration(ds, f_drum, T_min):
+def thermal_calibration(ds, f_drum, T_min, jitter_hz):
     """Area per phonon and base occupation of one drum from its thermal-calibration series.
 
     ``f_drum``: drum frequency (Hz, nominal is enough: it enters only the Bose function).
     ``T_min``: lowest fridge temperature (K) assumed to be above the drums' saturation.
+    ``jitter_hz``: prior scale of the drum's frequency jitter over a trace (:func:`line_area`).
     """
     label = f"thermal calibration ({ds.attrs.get('dataset', '?')})"
     T = np.asarray(ds["fridge_temperature"].values, dtype=float)
-    areas, sigmas, widths, width_sigmas = [], [], [], []
+    areas, sigmas, widths, width_sigmas, jitters, jitter_sigmas = [], [], [], [], [], []
     for i in range(ds.sizes["trace"]):
         f, psd = _trace(ds, i)
-        a, s, res = lorentzian_area(f, psd, float(ds["n_averages"].values[i]), f"{label}, trace {i}")
+        a, s, res = line_area(
+            f, psd, float(ds["n_averages"].values[i]), float(ds["rbw"].values[i]), jitter_hz, f"{label}, trace {i}"
+        )
         areas.append(a)
         sigmas.append(s)
         widths.append(abs(res.value("width")))
         width_sigmas.append(res.error("width"))
+        jitters.append(res.value("jitter_var"))
+        jitter_sigmas.append(res.error("jitter_var"))
     (width,), width_cov, width_chi2 = weighted_line(np.ones(len(widths)), widths, width_sigmas, through_origin=True)
     f_tone, p_tone = tone(ds, 0, "pump_red")
     areas, sigmas = np.array(areas), np.array(sigmas)
@@ -104,6 +130,10 @@ def thermal_calibration(ds, f_drum, T_min):
         "linewidth_Hz": float(width),
         "linewidth_sigma_Hz": float(np.sqrt(width_cov[0, 0])),
         "linewidth_chi2": float(width_chi2),
+        "line_shape": "Voigt: Lorentzian (linewidth) x Gaussian resolution filter (RBW) x Gaussian jitter (fitted)",
+        "rbw_Hz": [float(v) for v in ds["rbw"].values],
+        "jitter_variances_Hz2": jitters,
+        "jitter_variance_sigmas_Hz2": jitter_sigmas,
         "tone_frequency_Hz": f_tone,
         "tone_power_dBm": p_tone,
         "occupation_fridge": n_T.tolist(),

@@ -22,7 +22,10 @@ def calibrate(raw_dir, device, fits):
     cav = cavity.calibrate(rawdata.load(raw_dir / "cavity_cal.nc"), float(device["f_c"]))
     thermal = {
         f"drum{d}": calibration.thermal_calibration(
-            rawdata.load(raw_dir / f"thermal_cal_drum{d}.nc"), float(device[f"f{d}"]), float(fits["thermal_T_min"])
+            rawdata.load(raw_dir / f"thermal_cal_drum{d}.nc"),
+            float(device[f"f{d}"]),
+            float(fits["thermal_T_min"]),
+            float(fits["drum_jitter_hz"]),
         )
         for d in (1, 2)
     }
