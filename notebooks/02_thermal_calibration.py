@@ -23,7 +23,10 @@
 # frequency. A weighted straight line through those points (T ≥ `thermal_T_min`, 70 mK: well
 # above the saturation, whose tail still lifts the occupation ~0.5 % above the fridge's at
 # 50 mK and biased n1 by −0.6σ in the coverage study) gives the area per phonon. The area at
-# base temperature, divided by it, is the base occupation (paper: 41 and 30).
+# base temperature, divided by it, is the base occupation (paper: 41 and 30). Each line is fitted as
+# a Voigt profile: the drum's Lorentzian seen through the analyser's resolution filter (a Gaussian of
+# the file's RBW) and broadened by the drum's frequency jitter over the trace (a fitted Gaussian
+# variance, prior 0 ± (`fits.drum_jitter_hz`)²). A Lorentzian would read the ~106 Hz line ~2.5 % wide.
 #
 # **Why.** The base occupations fix the collective thermal variance ⟨X+²⟩ᵀ = (n1 + n2)/2 + ½
 # (≈ 36) that the probe calibration uses. The sideband calibration uses them as priors to turn
