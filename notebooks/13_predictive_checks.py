@@ -68,8 +68,8 @@ for name, entry in fits.items():
     i = [str(v) for v in ds["label"].values].index(name)
     path = Path(mcmc_dir) / f"{name}_posterior.nc" if name in mcmc_datasets else None
     draws, source, rejected = predictive.posterior_draws(entry, path, device, sideband, int(settings["n_draws"]), rng)
-    f, psd, n = ds["frequency"].values[i], ds["psd"].values[i], ds["n_averages"].values[i]
-    checks[name] = predictive.check_trace(f, psd, n, draws, device, sideband, rng)
+    f, psd, n, rbw = (ds[key].values[i] for key in ("frequency", "psd", "n_averages", "rbw"))
+    checks[name] = predictive.check_trace(f, psd, n, draws, device, sideband, rng, float(rbw))
     checks[name].update(source=source, rejected=rejected)
 failed = predictive.failing(checks, float(settings["alpha"]))
 jsonio.dump(

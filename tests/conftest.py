@@ -85,7 +85,12 @@ def another_device(truth):
     spectrum only). Returns the analysis config's ``device`` and ``datasets`` blocks an experimenter with
     this device would write (nominal values only: nothing of the truth beyond what they set)."""
     truth["device"].update(
-        f_c=6.2e9, f1=7.000015e6, f2=8.999990e6, gamma1=80.0, gamma2=200.0, g_ratio=0.90,
+        f_c=6.2e9,
+        f1=7.000015e6,
+        f2=8.999990e6,
+        gamma1=80.0,
+        gamma2=200.0,
+        g_ratio=0.90,
         nominal={"f1": 7.0e6, "f2": 9.0e6},
     )
     truth["thermal"].update(n1_base=60.0, n2_base=45.0)

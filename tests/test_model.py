@@ -369,3 +369,22 @@ def test_balanced_probe_factor_split_into_its_causes():
     assert causes["omega_kappa"] > 1.01  # Omega/kappa ~ 0.47 here: far from resolved sidebands
     assert balanced_causes(C_PROBES.replace(g_ratio=1.0))["g_ratio"] == pytest.approx(1.0, abs=1e-12)
     assert balanced_causes(C_PROBES.replace(G_minus=0.0, G_plus=0.0))["pumps"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_resolution_filter_equals_a_dense_gaussian_convolution_near_the_stability_edge():
+    """Near the stability edge (B1-like, G+ = 128.7 kHz at Delta = -19.5 kHz) the pump spectrum has features ~1 kHz
+    wide: a 500 Hz resolution filter changes it by ~10 %. The 3-point Gauss-Hermite rule of the model
+    (``rbw=``) equals a dense numerical convolution with the Gaussian of that 3 dB width to 1e-4 there."""
+    from entangled_drums.physics.spectra import SIGMA_PER_FWHM
+
+    p = Params(G_minus=198.15e3, G_plus=128.74e3, delta_minus=19.4986e3, delta_plus=-19.4486e3, n_c=0.3, n_m1=90.0)
+    f = np.linspace(-250e3, 250e3, 101)
+    rbw = 500.0
+    sigma = rbw * SIGMA_PER_FWHM
+    x = np.linspace(-8 * sigma, 8 * sigma, 801)
+    w = np.exp(-0.5 * (x / sigma) ** 2)
+    w /= w.sum()
+    dense = pump_spectrum(p, (f[:, None] + x[None, :]).ravel()).reshape(f.size, x.size) @ w
+    filtered = pump_spectrum(p, f, rbw=rbw)
+    assert np.abs(filtered / pump_spectrum(p, f) - 1).max() > 0.02  # the filter matters here (4.5 % on this grid)
+    np.testing.assert_allclose(filtered, dense, rtol=1e-4)

@@ -180,11 +180,13 @@ def _trace():
     return f, m * np.random.default_rng(2).gamma(1e4, 1e-4, f.size), 1e4
 
 
-def test_batched_log_posterior_equals_the_model_path_row_by_row():
-    """One compiled loop over rows gives exactly what pump_spectrum + the Gamma likelihood give per row;
-    unstable rows (G+ > G-) and rows outside the bath priors are -inf."""
+@pytest.mark.parametrize("rbw", [0.0, 3000.0])
+def test_batched_log_posterior_equals_the_model_path_row_by_row(rbw):
+    """One compiled loop over rows gives exactly what pump_spectrum + the Gamma likelihood give per row, with and
+    without the analyser's resolution filter; unstable rows (G+ > G-) and rows outside the bath priors are -inf."""
     f, psd, n = _trace()
-    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0})
+    bath_max = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
+    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, bath_max, rbw)
     rows = X_C + np.random.default_rng(3).normal(size=(6, 14)) * np.array(
         [0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.02, 0.05, 1.0, 0.6, 0.3, 0.5]
     )

@@ -31,9 +31,15 @@ def test_voigt_line_recovers_the_drum_width_and_a_lorentzian_does_not(seed):
     mean = _observed(f, WIDTH, RBW, JITTER)
     psd = np.random.default_rng(seed).gamma(N_AVG, mean / N_AVG)
     _, _, voigt = line_area(f, psd, N_AVG, RBW, 10.0, "test")
-    assert abs(abs(voigt.value("width")) - WIDTH) < 3 * voigt.error("width"), (abs(voigt.value("width")), voigt.error("width"))
+    assert abs(abs(voigt.value("width")) - WIDTH) < 3 * voigt.error("width"), (
+        abs(voigt.value("width")),
+        voigt.error("width"),
+    )
     _, _, lorentz = line_area(f, psd, N_AVG, 1e-3, 1e-3, "test")
-    assert (abs(lorentz.value("width")) - WIDTH) > 4 * lorentz.error("width"), (abs(lorentz.value("width")), lorentz.error("width"))
+    assert (abs(lorentz.value("width")) - WIDTH) > 4 * lorentz.error("width"), (
+        abs(lorentz.value("width")),
+        lorentz.error("width"),
+    )
 
 
 def test_voigt_area_is_the_lines_whole_area():

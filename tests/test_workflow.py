@@ -4,7 +4,6 @@ import json
 import shutil
 
 import nbformat
-import numpy as np
 import pytest
 import yaml
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..physics import drive, instrument
 from ..physics.model import Params, collective_variances, single_tone
-from ..physics.spectra import probe_area, probe_signal, pump_spectrum
+from ..physics.spectra import SIGMA_PER_FWHM, probe_area, probe_signal, pump_spectrum
 from ..physics.units import PLANCK_H, bose_occupation, db_to_linear
 from ..stats.fitting import MAX_CHI2_REDUCED, FitError, fit, generalised_least_squares, weighted_line
 
@@ -42,20 +42,16 @@ def tone(ds, i, slot):
 # --- 1. thermal calibration ---------------------------------------------------------------
 
 
-#: Standard deviation per 3 dB width of a Gaussian: the resolution filter is taken as a Gaussian of 3 dB width RBW
-#: (a swept analyser's filter; for an FFT analyser it stands in for the window's kernel of the same width).
-GAUSSIAN_SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
-
-
 def line_area(f, psd, n_avg, rbw, jitter_hz, label):
     """Fit ``floor + A V(f - f0)`` (W/Hz) to one thermal line; returns area A (W), its sigma, and the fit.
 
     ``V`` is a Voigt profile (unit area): the drum's Lorentzian line of full width ``width`` (Hz) seen
     through the analyser's resolution filter, a Gaussian of 3 dB width ``rbw`` (Hz, from the file), and
     broadened by the drum's quasi-static frequency noise over the trace, a Gaussian of variance
-    ``jitter_var`` (Hz^2, fitted with the prior 0 +- ``jitter_hz``^2; it may come out below zero within
-    its error, which keeps the estimator regular where the jitter is small). Gaussian sigma^2 = (rbw sigma)^2 + jitter_var. With both
-    at zero it is the Lorentzian ``(w/2pi) / ((f - f0)^2 + (w/2)^2)``. ``centre_offset``: f0 minus the
+    ``jitter_var`` (Hz^2, fitted with the prior 0 +- ``jitter_hz``^2; it may come out below zero within its
+    error, which keeps the estimator regular where the jitter is small). Gaussian sigma^2 = (rbw sigma)^2 +
+    jitter_var. With both at zero it is the Lorentzian ``(w/2pi) / ((f - f0)^2 + (w/2)^2)``.
+    ``centre_offset``: f0 minus the
     peak bin's frequency (Hz)."""
     from scipy.special import voigt_profile
 
@@ -65,7 +61,7 @@ def line_area(f, psd, n_avg, rbw, jitter_hz, label):
     # starting width: the span above half the peak (at least two bins), from the trace itself
     w0 = max(float(np.ptp(f[psd - floor0 >= 0.5 * peak])), 2.0 * float(np.median(np.diff(f))))
     scale = floor0
-    filter_var = (rbw * GAUSSIAN_SIGMA_PER_FWHM) ** 2
+    filter_var = (rbw * SIGMA_PER_FWHM) ** 2  # the filter: physics.spectra.filter_shift
 
     offset = f - f0  # the centre is fitted relative to the peak bin (Hz): no rounding of a 5.5 GHz value
 
@@ -180,6 +176,7 @@ def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_
                     f=f,
                     psd=psd,
                     n_avg=float(ds["n_averages"].values[i]),
+                    rbw=float(ds["rbw"].values[i]),
                     f_tone=f_tone,
                     power_dbm=p_dbm,
                 )
@@ -217,7 +214,7 @@ def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_
         p = base.replace(f1=f1, f2=f2, n_m1=n1, n_m2=n2, n_c=n_c, gamma1=g1, gamma2=g2)
         f_drum = f1 if t["drum"] == 1 else f2
         detuning = t["f_tone"] - (f_c - f_drum)
-        S = pump_spectrum(single_tone(p, t["drum"], G, detuning), t["f"] - f_c)
+        S = pump_spectrum(single_tone(p, t["drum"], G, detuning), t["f"] - f_c, rbw=t["rbw"])
         return instrument.psd_from_quanta(S, t["f"], gain_db, n_add)
 
     def residuals(x):
@@ -384,7 +381,7 @@ def sideband_theory(ds, i, device, sideband):
     f = np.asarray(ds["frequency"].values[i], dtype=float)
     f_tone, _ = tone(ds, i, "pump_red")
     detuning = f_tone - (f_c - (sideband["f1"] if drum == 1 else sideband["f2"]))
-    return pump_spectrum(single_tone(p, drum, row["G"], detuning), f - f_c)
+    return pump_spectrum(single_tone(p, drum, row["G"], detuning), f - f_c, rbw=float(ds["rbw"].values[i]))
 
 
 def _coarse_G(t, gamma, kappa):

@@ -147,15 +147,16 @@ def params_from(x, device, sideband):
     )
 
 
-def model_psd(x, f, device, sideband):
-    """Expected PSD (W/Hz) at lab frequencies ``f`` for fit vector ``x``."""
-    S = pump_spectrum(params_from(x, device, sideband), f - float(device["f_c"]))
+def model_psd(x, f, device, sideband, rbw=0.0):
+    """Expected PSD (W/Hz) at lab frequencies ``f`` for fit vector ``x``, through the analyser's resolution filter of
+    3 dB width ``rbw`` (Hz; the trace's, :func:`entangled_drums.physics.spectra.output_spectrum`)."""
+    S = pump_spectrum(params_from(x, device, sideband), f - float(device["f_c"]), rbw=rbw)
     return instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
 
 
-def model_quanta(x, f, device, sideband):
-    """Model emission (quanta) at lab frequencies ``f`` for fit vector ``x``."""
-    return pump_spectrum(params_from(x, device, sideband), np.asarray(f) - float(device["f_c"]))
+def model_quanta(x, f, device, sideband, rbw=0.0):
+    """Model emission (quanta) at lab frequencies ``f`` for fit vector ``x`` (``rbw``: as :func:`model_psd`)."""
+    return pump_spectrum(params_from(x, device, sideband), np.asarray(f) - float(device["f_c"]), rbw=rbw)
 
 
 def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
@@ -164,6 +165,7 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
     f = np.asarray(ds["frequency"].values[i], dtype=float)
     psd = np.asarray(ds["psd"].values[i], dtype=float)
     root_n = np.sqrt(float(ds["n_averages"].values[i]))
+    rbw = float(ds["rbw"].values[i])
     prior = priors(ds, i, device, sideband, settings)
     start = dict(start or {})
     x0 = np.array([start.get("n_c", 0.3), start.get("n_m1", 80.0), start.get("n_m2", 60.0)] + [0.0] * (len(NAMES) - 3))
@@ -172,7 +174,7 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
 
     def residuals(x):
         try:
-            m = model_psd(x, f, device, sideband)
+            m = model_psd(x, f, device, sideband, rbw)
         except UnstableSystemError:  # a penalty that grows with the instability steers the optimiser back
             growth = np.linalg.eigvals(drift_matrix(params_from(x, device, sideband))[0]).real.max()
             return np.full(f.size, 1e3 * (1.0 + growth))

@@ -77,7 +77,7 @@ import numpy as np
 from ..physics import _kernels
 from ..physics.linear import MAX_EIGENBASIS_CONDITION
 from ..physics.model import UnstableSystemError
-from ..physics.spectra import pump_spectrum
+from ..physics.spectra import filter_shift, pump_spectrum
 from ..physics.units import HZ_PER_INTERNAL, PLANCK_H, db_to_linear, to_internal
 from ..stats import diagnostics
 from ..stats.fitting import prior_terms
@@ -98,8 +98,9 @@ class LogPosterior:
     The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
     """
 
-    def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max):
+    def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max, rbw=0.0):
         self.f, self.psd, self.n_avg = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_avg)
+        self.rbw = float(rbw)  # Hz: the trace's resolution filter (physics.spectra.output_spectrum)
         self.offset = self.f - float(device["f_c"])
         self.device, self.sideband = device, sideband
         names = pumpfit.NAMES
@@ -119,6 +120,7 @@ class LogPosterior:
             sideband,
             priors,
             bath_prior_max,
+            float(ds["rbw"].values[i]),
         )
 
     def log_prior(self, X):
@@ -146,6 +148,7 @@ class LogPosterior:
             HZ_PER_INTERNAL,
             PLANCK_H,
             MAX_EIGENBASIS_CONDITION,
+            filter_shift(self.rbw),
         )
         for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
             ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method
@@ -155,7 +158,7 @@ class LogPosterior:
     def _direct(self, x):
         """Log-likelihood of one row through :func:`pump_spectrum` (handles ill-conditioned eigenbases)."""
         try:
-            S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset)
+            S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset, rbw=self.rbw)
         except UnstableSystemError:
             return -np.inf
         scale = db_to_linear(x[pumpfit.INDEX["gain_dB"]]) * PLANCK_H

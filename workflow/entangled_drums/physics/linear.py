@@ -121,11 +121,13 @@ class LinearSystem:
         r = _kernels.lorentzian_weights(self.eigenvalues, self._R, self._Rinv, self.rates, self.diffusion_diagonal, w)
         return Lorentzians(-self.eigenvalues.real, self.eigenvalues.imag, r.real.copy(), r.imag.copy())
 
-    def output_spectrum(self, w, omega, offset=0.0, scale=1.0):
+    def output_spectrum(self, w, omega, offset=0.0, scale=1.0, filter_shift=0.0):
         """Normal-ordered spectrum ``int dt e^{i omega t} <o^dag(0) o(t)>`` of ``o = w . u``.
 
         Evaluated at frame frequencies ``(omega - offset) * scale`` (internal units, any shape).
-        Returns the same shape, in units of 1/(internal rate).
+        Returns the same shape, in units of 1/(internal rate). ``filter_shift`` (units of ``omega``): seen
+        through a Gaussian filter of standard deviation ``filter_shift / sqrt(3)`` (3-point Gauss-Hermite rule,
+        :func:`entangled_drums.physics._kernels.output_spectrum`).
         """
         if self.use_eigenbasis:
             omega = np.asarray(omega, dtype=float)
@@ -139,10 +141,18 @@ class LinearSystem:
                 omega.ravel(),
                 offset,
                 scale,
+                float(filter_shift),
             )
             return flat.reshape(omega.shape)
-        omega = (np.asarray(omega, dtype=float) - offset) * scale
-        return direct_output_spectrum(self.A, self.D + 0.5j * self.K, w, omega)
+        N = self.D + 0.5j * self.K
+        S = direct_output_spectrum(self.A, N, w, (np.asarray(omega, dtype=float) - offset) * scale)
+        if filter_shift > 0.0:
+            up = direct_output_spectrum(self.A, N, w, (np.asarray(omega, dtype=float) + filter_shift - offset) * scale)
+            down = direct_output_spectrum(
+                self.A, N, w, (np.asarray(omega, dtype=float) - filter_shift - offset) * scale
+            )
+            S = (4.0 * S + up + down) / 6.0
+        return S
 
 
 def susceptibility(A, omega):

@@ -51,20 +51,33 @@ def _frame(params, mode):
     return params.pump_frame if mode == "a" else params.probe_frame
 
 
-def output_spectrum(params, f, mode="a", system=None):
+#: Standard deviation of a Gaussian per its 3 dB width.
+SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+
+
+def filter_shift(rbw):
+    """The 3-point Gauss-Hermite node (Hz) of a Gaussian resolution filter of 3 dB width ``rbw`` (Hz): sqrt(3) sigma.
+
+    The filter is taken as a Gaussian of 3 dB width RBW (a swept analyser's; for an FFT analyser it stands in for
+    the window's kernel of the same width)."""
+    return float(np.sqrt(3.0) * SIGMA_PER_FWHM * rbw)
+
+
+def output_spectrum(params, f, mode="a", system=None, rbw=0.0):
     """Normal-ordered output spectrum (quanta) of ``mode`` at lab offsets ``f`` (Hz, any shape).
 
     Pass ``system`` (from :func:`entangled_drums.physics.model.linear_system`) to reuse a diagonalisation.
+    ``rbw`` (Hz): as recorded through the analyser's resolution filter of that 3 dB width (0: the emitted spectrum).
     """
     system = linear_system(params) if system is None else system
     scale = to_internal(1.0)
-    S = system.output_spectrum(mode_vector(params, mode), f, _frame(params, mode), scale)
+    S = system.output_spectrum(mode_vector(params, mode), f, _frame(params, mode), scale, filter_shift(rbw))
     return to_internal(params.kappa_out) * S
 
 
-def pump_spectrum(params, f, system=None):
-    """Output spectrum (quanta) of the pump mode at lab offsets ``f - f_c`` (Hz)."""
-    return output_spectrum(params, f, "a", system)
+def pump_spectrum(params, f, system=None, rbw=0.0):
+    """Output spectrum (quanta) of the pump mode at lab offsets ``f - f_c`` (Hz); ``rbw``: :func:`output_spectrum`."""
+    return output_spectrum(params, f, "a", system, rbw)
 
 
 def probe_spectrum(params, f, system=None):
