@@ -102,12 +102,17 @@ lines += [
     + (", ".join(summary["flagged"]) if summary["flagged"] else "none")
     + ".",
     "",
-    "| quantity | 68 % coverage | 95 % coverage | bias / σ | pull std |",
-    "|---|---|---|---|---|",
+    "Fits refused by a replica (the study records them; the quantities of that data set are counted over the "
+    "replicas that have them, column n): "
+    + ("; ".join(f"seed {r['seed']}, {r['trace']}: {r['error'][:160]}" for r in summary.get("refused", [])) or "none")
+    + ".",
+    "",
+    "| quantity | n | 68 % coverage | 95 % coverage | bias / σ | pull std |",
+    "|---|---|---|---|---|---|",
 ]
 for name, r in q.items():
     lines.append(
-        f"| {name} | {r['coverage68']:.2f} | {r['coverage95']:.2f} ± {r['coverage95_sigma']:.2f} | "
+        f"| {name} | {r['n']} | {r['coverage68']:.2f} | {r['coverage95']:.2f} ± {r['coverage95_sigma']:.2f} | "
         f"{r['bias_in_sigma']:+.2f} | {r['pull_std']:.2f} |"
     )
 Path(output_md).write_text("\n".join(lines) + "\n")

@@ -13,6 +13,7 @@ from ..calibration import drums as calibration
 from ..data import rawdata
 from ..inference import pumpfit, sampling
 from ..readout import probes
+from ..stats.fitting import FitError
 
 
 def calibrate(raw_dir, device, fits):
@@ -40,14 +41,21 @@ def calibrate(raw_dir, device, fits):
     return {"cavity": cav, "thermal": thermal, "sideband": sideband, "probe": probe, "device": calibrated}
 
 
-def fit_pumps(raw_dir, device, fits, sideband, series):
+def fit_pumps(raw_dir, device, fits, sideband, series, refused=None):
     """Least-squares fit of every trace of the pump series ``series`` (names: files ``pump_<name>.nc``):
-    {trace label: summary dict}."""
+    {trace label: summary dict}. ``refused``: a dict to collect the traces whose fit is refused
+    (:class:`FitError`: label -> message) instead of raising (the simulation studies record them)."""
     out = {}
     for s in series:
         ds = rawdata.load(Path(raw_dir) / f"pump_{s}.nc")
         for i in range(ds.sizes["trace"]):
-            result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
+            try:
+                result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
+            except FitError as err:
+                if refused is None:
+                    raise
+                refused[str(ds["label"].values[i])] = str(err)
+                continue
             parts = pumpfit.prior_parts(ds, i, device, sideband, fits)
             out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband, parts)
     return out

@@ -31,6 +31,7 @@ from ..data.datasets import pump_series
 from ..inference import sampling
 from ..lab.simulate import simulate
 from ..results import verdict
+from ..stats.fitting import FitError
 from . import chain, closure
 
 #: Quantities from posterior draws (MCMC replicas): estimate key -> truth key.
@@ -59,7 +60,10 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
         simulate(truth_path, work / "raw", work / "truth.json", seed)
         cal = chain.calibrate(work / "raw", device, fits)
         device = cal["device"]  # with the calibrated rates
-        lsq = chain.fit_pumps(work / "raw", device, fits, cal["sideband"], pump_series(config))
+        refused = {}  # a refused fit (a start trapped near the stability edge, ...) is a finding of the study
+        lsq = chain.fit_pumps(work / "raw", device, fits, cal["sideband"], pump_series(config), refused)
+        if any(name in refused for name in names):
+            raise FitError(f"replica {seed}: " + "; ".join(refused[n] for n in names if n in refused))
         probes = chain.read_out(
             work / "raw", device, cal["sideband"], cal["probe"], lsq, readout, names, fits["drift"]["gain_dB"]
         )
@@ -75,6 +79,7 @@ def replica(truth_path, seed, config, out_dir, processes=1, mcmc=True):
             "mcmc": bool(mcmc),
             "quantities": {r[0]: [r[1], r[2]] for r in rows},
             "datasets": {},
+            "refused": refused,
         }
         true_values = {"quantities": {r[0]: r[3] for r in rows}, "datasets": {}}
         rng = np.random.default_rng([int(config["verdict"]["seed"]), int(seed)])
@@ -163,13 +168,20 @@ def summarise(estimates, truths):
             if r
         },
     }
-    names = sorted(set.intersection(*[set(e["quantities"]) for e in estimates]))
+    # a data set whose fit a replica refused is missing there: each quantity over the replicas that have it
+    names = sorted(set.union(*[set(e["quantities"]) for e in estimates]))
+    out["refused"] = [
+        {"seed": e["seed"], "trace": label, "error": message}
+        for e in estimates
+        for label, message in e.get("refused", {}).items()
+    ]
     out["quantities"] = {}
     for q in names:
         v = np.array(
             [
                 [e["quantities"][q][0], e["quantities"][q][1], t["quantities"][q]]
                 for e, t in zip(estimates, truths, strict=True)
+                if q in e["quantities"]
             ]
         )
         pulls = (v[:, 0] - v[:, 2]) / v[:, 1]
