@@ -47,6 +47,20 @@ def test_resumes_an_existing_chain_instead_of_restarting(tmp_path):
     np.testing.assert_array_equal(again.samples, first.samples)
 
 
+def test_a_checkpoint_of_another_density_is_not_resumed(tmp_path):
+    """A checkpoint sampled from one density (the archive before its data or model changed) is started afresh under
+    another: the result is the new density's own run, bit for bit, not the old chain continued."""
+    path = tmp_path / "c.h5"
+    sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=5, backend_path=path)
+
+    def shifted(x):
+        return gaussian(np.asarray(x) - 0.5)
+
+    resumed = sampling.run(shifted, np.zeros(2), COV, SETTINGS, seed=5, backend_path=path)
+    fresh = sampling.run(shifted, np.zeros(2), COV, SETTINGS, seed=5, backend_path=tmp_path / "fresh.h5")
+    np.testing.assert_array_equal(resumed.samples, fresh.samples)
+
+
 def test_same_seed_same_chain(tmp_path):
     a = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "a.h5")
     b = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=9, backend_path=tmp_path / "b.h5")

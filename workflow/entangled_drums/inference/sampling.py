@@ -352,9 +352,11 @@ def run(
     the walkers start from (:func:`initial_walkers`, ``start``).
     ``settings``: ``n_walkers``, ``max_steps``, ``check_every``, ``n_tau``, ``tau_rtol``.
     ``backend_path``: checkpoint file (emcee HDF5 backend layout, ``.h5``) written atomically
-    after every ``check_every`` steps; an existing checkpoint of the same shape is resumed, and
-    the continuation is bit-identical to an uninterrupted run (the random state is part of the
-    checkpoint). Sampling itself runs in memory (see :func:`_save_checkpoint`). One process at a
+    after every ``check_every`` steps; an existing checkpoint of the same shape *and the same density*
+    is resumed, and the continuation is bit-identical to an uninterrupted run (the random state is part
+    of the checkpoint). The density is checked by evaluating ``log_prob`` at the checkpoint's last
+    positions against the values stored there (:func:`_same_density`): a checkpoint of other data, other
+    calibrations or another model is not resumed but started afresh. Sampling itself runs in memory (see :func:`_save_checkpoint`). One process at a
     time works on a checkpoint (:func:`_exclusive`).
     """
     args = (log_prob, z_best, cov, settings, seed, backend_path, label, progress, start, vectorize)
@@ -362,7 +364,30 @@ def run(
         return _run(*args, None)
     with _exclusive(backend_path, label, seed):
         loaded = _load_checkpoint(backend_path, int(settings["n_walkers"]), np.asarray(z_best).size)
+        if loaded is not None and not _same_density(log_prob, loaded[3], vectorize):
+            print(
+                f"{label} seed {seed}: checkpoint {backend_path} was sampled from another density (the data, a "
+                "calibration or the model changed): starting afresh",
+                flush=True,
+            )
+            loaded = None
         return _run(*args, loaded)
+
+
+def _same_density(log_prob, state, vectorize, rtol=1e-9):
+    """Does ``log_prob`` give, at a checkpoint's last positions, the log densities stored with them?
+
+    Equal within ``rtol`` (relative, and the same for -inf): a density of other data, calibrations or model
+    differs there by far more, while the same density on another CPU agrees to its last bits."""
+    coords = np.asarray(state.coords, dtype=float)
+    stored = np.asarray(state.log_prob, dtype=float)
+    now = np.asarray(log_prob(coords) if vectorize else [log_prob(c) for c in coords], dtype=float)
+    finite = np.isfinite(stored) & np.isfinite(now)
+    same_inf = np.array_equal(np.isfinite(stored), np.isfinite(now)) and np.array_equal(
+        stored[~finite], now[~finite]
+    )
+    scale = np.maximum(1.0, np.abs(stored[finite]))
+    return bool(same_inf and np.all(np.abs(now[finite] - stored[finite]) <= rtol * scale))
 
 
 @contextmanager
