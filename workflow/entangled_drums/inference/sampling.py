@@ -356,8 +356,8 @@ def run(
     is resumed, and the continuation is bit-identical to an uninterrupted run (the random state is part
     of the checkpoint). The density is checked by evaluating ``log_prob`` at the checkpoint's last
     positions against the values stored there (:func:`_same_density`): a checkpoint of other data, other
-    calibrations or another model is not resumed but started afresh. Sampling itself runs in memory (see :func:`_save_checkpoint`). One process at a
-    time works on a checkpoint (:func:`_exclusive`).
+    calibrations or another model is not resumed but started afresh. Sampling itself runs in memory (see
+    :func:`_save_checkpoint`). One process at a time works on a checkpoint (:func:`_exclusive`).
     """
     args = (log_prob, z_best, cov, settings, seed, backend_path, label, progress, start, vectorize)
     if backend_path is None:
