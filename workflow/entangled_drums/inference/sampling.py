@@ -383,9 +383,7 @@ def _same_density(log_prob, state, vectorize, rtol=1e-9):
     stored = np.asarray(state.log_prob, dtype=float)
     now = np.asarray(log_prob(coords) if vectorize else [log_prob(c) for c in coords], dtype=float)
     finite = np.isfinite(stored) & np.isfinite(now)
-    same_inf = np.array_equal(np.isfinite(stored), np.isfinite(now)) and np.array_equal(
-        stored[~finite], now[~finite]
-    )
+    same_inf = np.array_equal(np.isfinite(stored), np.isfinite(now)) and np.array_equal(stored[~finite], now[~finite])
     scale = np.maximum(1.0, np.abs(stored[finite]))
     return bool(same_inf and np.all(np.abs(now[finite] - stored[finite]) <= rtol * scale))
 
