@@ -51,8 +51,7 @@ def line_area(f, psd, n_avg, rbw, jitter_hz, label):
     ``jitter_var`` (Hz^2, fitted with the prior 0 +- ``jitter_hz``^2; it may come out below zero within its
     error, which keeps the estimator regular where the jitter is small). Gaussian sigma^2 = (rbw sigma)^2 +
     jitter_var. With both at zero it is the Lorentzian ``(w/2pi) / ((f - f0)^2 + (w/2)^2)``.
-    ``centre_offset``: f0 minus the
-    peak bin's frequency (Hz)."""
+    ``centre_offset``: f0 minus the peak bin's frequency (Hz)."""
     from scipy.special import voigt_profile
 
     floor0 = np.median(np.concatenate([psd[:20], psd[-20:]]))

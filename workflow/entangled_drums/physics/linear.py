@@ -145,12 +145,11 @@ class LinearSystem:
             )
             return flat.reshape(omega.shape)
         N = self.D + 0.5j * self.K
-        S = direct_output_spectrum(self.A, N, w, (np.asarray(omega, dtype=float) - offset) * scale)
+        omega = np.asarray(omega, dtype=float) - offset
+        S = direct_output_spectrum(self.A, N, w, omega * scale)
         if filter_shift > 0.0:
-            up = direct_output_spectrum(self.A, N, w, (np.asarray(omega, dtype=float) + filter_shift - offset) * scale)
-            down = direct_output_spectrum(
-                self.A, N, w, (np.asarray(omega, dtype=float) - filter_shift - offset) * scale
-            )
+            up = direct_output_spectrum(self.A, N, w, (omega + filter_shift) * scale)
+            down = direct_output_spectrum(self.A, N, w, (omega - filter_shift) * scale)
             S = (4.0 * S + up + down) / 6.0
         return S
 

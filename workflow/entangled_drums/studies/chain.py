@@ -49,15 +49,16 @@ def fit_pumps(raw_dir, device, fits, sideband, series, refused=None):
     for s in series:
         ds = rawdata.load(Path(raw_dir) / f"pump_{s}.nc")
         for i in range(ds.sizes["trace"]):
+            label = str(ds["label"].values[i])
             try:
                 result, prior = pumpfit.fit_trace(ds, i, device, sideband, fits)
             except FitError as err:
                 if refused is None:
                     raise
-                refused[str(ds["label"].values[i])] = str(err)
+                refused[label] = str(err)
                 continue
             parts = pumpfit.prior_parts(ds, i, device, sideband, fits)
-            out[str(ds["label"].values[i])] = pumpfit.summary(result, prior, device, sideband, parts)
+            out[label] = pumpfit.summary(result, prior, device, sideband, parts)
     return out
 
 
