@@ -403,3 +403,23 @@ def test_resolution_filter_on_the_direct_path_equals_the_eigenbasis():
     system.use_eigenbasis = False
     np.testing.assert_allclose(system.output_spectrum(*args), eigen, rtol=1e-10)
     assert np.abs(system.output_spectrum(*args[:-1]) / eigen - 1).max() > 0.02  # the filter is applied there
+
+
+def test_replica_poles_state_and_integral_by_independent_routes():
+    """With the counter-rotating couplings the far drum components give replica poles of positive real part
+    (physics/linear.py). The eigenbasis covariance with its sign rule equals the Schur-split Lyapunov solution, and
+    the probe mode's Lorentzian integral equals its occupation from that covariance."""
+    from entangled_drums.physics.linear import direct_covariance
+    from entangled_drums.physics.spectra import mode_vector
+
+    p = Params(probe_g_minus=40e3, probe_g_plus=38e3, probe_phase=0.3, counter_rotating=True)
+    system = linear_system(p)
+    assert system.eigenvalues.real.max() > 0.0  # a replica pole: exempt, not an error
+    V = system.covariance()
+    np.testing.assert_allclose(V, direct_covariance(system.A, system.D), atol=1e-10 * np.abs(V).max())
+    lor = system.output_lorentzians(mode_vector(p, "d"))
+    occupation = 0.5 * (V[2, 2] + V[3, 3]) - 0.5  # <d^dag d> = int S dw/2pi
+    # measured 9e-7, not rounding: with replica poles the integrated commutator of the truncated lattice is 1 only
+    # to that level (its frequency integral, like the laboratory's, not the Lyapunov identity)
+    assert lor.integral() == pytest.approx(occupation, rel=1e-5)
+    assert abs(float(np.sum(lor.p)) - occupation) > 1e-4 * occupation  # the sign rule matters here

@@ -159,6 +159,7 @@ def test_fused_likelihood_equals_the_plain_gamma_expression():
     from entangled_drums.physics.spectra import pump_spectrum
 
     device = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6}
+    device["counter_rotating"] = True
     sideband = {"f1": 10.0e6, "f2": 11.3e6}
     x = np.array([0.5, 100.0, 73.0, 278.0, 166.0, 0.0, 3.0, 0.98, 66.0, 19.0, 1380.0, 1130.0, 106.0, 144.0])
     f = 5.5e9 + np.linspace(-2e5, 2e5, 301)
@@ -173,7 +174,7 @@ def test_fused_likelihood_equals_the_plain_gamma_expression():
     assert gamma_log_likelihood(psd, S - 1e6, f, 1.0, 0.5, 100.0) == -np.inf
 
 
-DEVICE = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6}
+DEVICE = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6, "counter_rotating": True}
 SIDEBAND = {"f1": 10.0e6, "f2": 11.3e6}
 X_C = np.array([0.5, 110.0, 80.0, 278.0, 166.0, -3.0, 3.0, 0.98, 66.0, 19.0, 1380.0, 1130.0, 106.0, 144.0])
 PRIORS = {
@@ -194,13 +195,14 @@ def _trace():
     return f, m * np.random.default_rng(2).gamma(1e4, 1e-4, f.size), 1e4
 
 
-@pytest.mark.parametrize("rbw", [0.0, 3000.0])
-def test_batched_log_posterior_equals_the_model_path_row_by_row(rbw):
+@pytest.mark.parametrize("rbw, far", [(0.0, True), (3000.0, True), (3000.0, False)])
+def test_batched_log_posterior_equals_the_model_path_row_by_row(rbw, far):
     """One compiled loop over rows gives exactly what pump_spectrum + the Gamma likelihood give per row, with and
-    without the analyser's resolution filter; unstable rows (G+ > G-) and rows outside the bath priors are -inf."""
+    without the analyser's resolution filter and the counter-rotating couplings; unstable rows (G+ > G-) and rows
+    outside the bath priors are -inf."""
     f, psd, n = _trace()
     bath_max = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
-    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, bath_max, rbw)
+    post = sampling.LogPosterior(f, psd, n, dict(DEVICE, counter_rotating=far), SIDEBAND, PRIORS, bath_max, rbw)
     rows = X_C + np.random.default_rng(3).normal(size=(6, 14)) * np.array(
         [0.02, 2, 2, 1, 1, 0.1, 0.1, 0.002, 0.02, 0.05, 1.0, 0.6, 0.3, 0.5]
     )

@@ -190,6 +190,7 @@ def sideband_calibration(series, device, thermal, cavity, gain_guess_db=65.0, n_
         kappa=kappa,
         kappa_out=float(device["kappa_out"]),
         g_ratio=float(device["g_ratio"]),
+        counter_rotating=bool(device["counter_rotating"]),
     )
 
     index = {name: j for j, name in enumerate(names)}
@@ -376,6 +377,7 @@ def sideband_theory(ds, i, device, sideband):
         n_m1=n["1"][0],
         n_m2=n["2"][0],
         n_c=row["n_c"],
+        counter_rotating=bool(device["counter_rotating"]),
     )
     f = np.asarray(ds["frequency"].values[i], dtype=float)
     f_tone, _ = tone(ds, i, "pump_red")
@@ -490,6 +492,7 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         G_minus=0.0,
         G_plus=0.0,
         n_c=0.0,
+        counter_rotating=bool(device["counter_rotating"]),
     )
     theta, theta_cov = _probe_cal_inputs(sideband, n_base)
     theta_sigma = np.sqrt(np.diag(theta_cov))

@@ -144,6 +144,7 @@ def params_from(x, device, sideband):
         n_c=n_c,
         n_m1=n_m1,
         n_m2=n_m2,
+        counter_rotating=bool(device["counter_rotating"]),
     )
 
 

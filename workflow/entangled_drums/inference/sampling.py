@@ -108,6 +108,7 @@ class LogPosterior:
         self.bath = [names.index(n) for n in ("n_c", "n_m1", "n_m2")]
         self.limit = np.array([float(bath_prior_max[n]) for n in ("n_c", "n_m1", "n_m2")])
         self.omega = to_internal(0.5 * (sideband["f2"] - sideband["f1"]))
+        self.fbar = to_internal(0.5 * (sideband["f2"] + sideband["f1"]))
 
     @classmethod
     def of_trace(cls, ds, i, device, sideband, priors, bath_prior_max):
@@ -149,6 +150,8 @@ class LogPosterior:
             PLANCK_H,
             MAX_EIGENBASIS_CONDITION,
             filter_shift(self.rbw),
+            self.fbar,
+            bool(self.device["counter_rotating"]),
         )
         for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
             ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method

@@ -23,6 +23,7 @@ THETA_FIELDS = (
     "kappa",
     "gamma1",
     "gamma2",
+    "fbar",
 )
 
 
@@ -37,22 +38,69 @@ def _couple(H, i, j, bs, sq, phi):
 
 
 @njit(cache=True, error_model="numpy")
-def drift(theta, probes):
-    """Drift matrix ``A = J H - Gamma/2`` for quadratures (a, [d,] b1, b2). See model.py."""
-    Om, Dl, db, dd, Gm, Gp, rho, gm, gp, phi, kappa, g1, g2 = theta
-    n = 8 if probes else 6
-    b1 = n - 4
-    b2 = n - 2
+def _set_mode(H, i, h):
+    H[i, i] = H[i + 1, i + 1] = h
+
+
+@njit(cache=True, error_model="numpy")
+def drift(theta, probes, far):
+    """Drift matrix ``A = J H - Gamma/2`` and rate per mode, for the quadratures of the modes
+    ``(a, [d,] b1, b2[, aS, aAS, [dS, dAS,] b1F, b2F])`` (``far``: the off-resonant components). See model.py."""
+    Om, Dl, db, dd, Gm, Gp, rho, gm, gp, phi, kappa, g1, g2, fbar = theta
+    n_near = 4 if probes else 3
+    n_modes = n_near + ((6 if probes else 4) if far else 0)
+    n = 2 * n_modes
+    b1 = 2 * n_near - 4
+    b2 = b1 + 2
     H = np.zeros((n, n))
-    H[0, 0] = H[1, 1] = -(Om + db)
-    H[b1, b1] = H[b1 + 1, b1 + 1] = -(Om + Dl)
-    H[b2, b2] = H[b2 + 1, b2 + 1] = Om - Dl
+    _set_mode(H, 0, -(Om + db))
+    _set_mode(H, b1, -(Om + Dl))
+    _set_mode(H, b2, Om - Dl)
     _couple(H, 0, b1, Gm, rho * Gp, 0.0)
     _couple(H, 0, b2, Gm / rho, Gp, 0.0)
     if probes:
-        H[2, 2] = H[3, 3] = -dd
+        _set_mode(H, 2, -dd)
         _couple(H, 2, b1, gm, rho * gp, phi)
         _couple(H, 2, b2, gm / rho, gp, phi)
+    if far:
+        # The components each tone's off-resonant coupling reaches (docs/model.md §2): the red pump's Stokes
+        # sideband aS and the blue pump's anti-Stokes aAS of the cavity (near f_c -+ 2 fbar), and each drum's
+        # component at minus its frame frequency (bF, driven by the blue pump's beam splitter and the red pump's
+        # squeezing); likewise the probes' sidebands dS, dAS. Each pair whose frames differ by a tone couples.
+        wd = fbar + Dl  # the drums' frame
+        aS = 2 * n_near
+        aAS = aS + 2
+        dS = aAS + 2
+        dAS = dS + 2
+        b1F = n - 4
+        b2F = n - 2
+        _set_mode(H, aS, 2.0 * wd - Om - db)
+        _set_mode(H, aAS, -2.0 * wd - Om - db)
+        _set_mode(H, b1F, wd + fbar - Om)
+        _set_mode(H, b2F, wd + fbar + Om)
+        _couple(H, b1, aS, 0.0, Gm, 0.0)
+        _couple(H, b2, aS, 0.0, Gm / rho, 0.0)
+        _couple(H, b1, aAS, rho * Gp, 0.0, 0.0)
+        _couple(H, b2, aAS, Gp, 0.0, 0.0)
+        _couple(H, 0, b1F, rho * Gp, Gm, 0.0)
+        _couple(H, 0, b2F, Gp, Gm / rho, 0.0)
+        _couple(H, aS, b1F, Gm, 0.0, 0.0)
+        _couple(H, aS, b2F, Gm / rho, 0.0, 0.0)
+        _couple(H, aAS, b1F, 0.0, rho * Gp, 0.0)
+        _couple(H, aAS, b2F, 0.0, Gp, 0.0)
+        if probes:  # the red probe's amplitude carries e^{-i phi}, the blue one's e^{+i phi}
+            _set_mode(H, dS, 2.0 * wd - dd)
+            _set_mode(H, dAS, -2.0 * wd - dd)
+            _couple(H, b1, dS, 0.0, gm, -phi)
+            _couple(H, b2, dS, 0.0, gm / rho, -phi)
+            _couple(H, b1, dAS, rho * gp, 0.0, phi)
+            _couple(H, b2, dAS, gp, 0.0, phi)
+            _couple(H, 2, b1F, rho * gp, gm, -phi)
+            _couple(H, 2, b2F, gp, gm / rho, -phi)
+            _couple(H, dS, b1F, gm, 0.0, phi)
+            _couple(H, dS, b2F, gm / rho, 0.0, phi)
+            _couple(H, dAS, b1F, 0.0, rho * gp, phi)
+            _couple(H, dAS, b2F, 0.0, gp, phi)
     for i in range(n):  # mirror the upper triangle
         for j in range(i + 1, n):
             H[j, i] = H[i, j]
@@ -61,13 +109,15 @@ def drift(theta, probes):
         for j in range(n):
             A[i, j] = H[i + 1, j]
             A[i + 1, j] = -H[i, j]
-    rates = np.empty(n // 2)
-    rates[0] = kappa
-    if probes:
-        rates[1] = kappa
-    rates[-2] = g1
-    rates[-1] = g2
-    for k in range(n // 2):
+    rates = np.empty(n_modes)
+    for k in range(n_modes):
+        rates[k] = kappa
+    rates[b1 // 2] = g1
+    rates[b2 // 2] = g2
+    if far:
+        rates[-2] = g1
+        rates[-1] = g2
+    for k in range(n_modes):
         A[2 * k, 2 * k] -= 0.5 * rates[k]
         A[2 * k + 1, 2 * k + 1] -= 0.5 * rates[k]
     return A, rates
@@ -272,12 +322,19 @@ def _sandwich(Rinv, rates, diag_d, with_commutator):
 
 @njit(cache=True, error_model="numpy")
 def covariance(lam, R, Rinv, rates, diag_d):
-    """Symmetrised ``V = R W R^H``, ``W_kl = -(R^-1 D R^-H)_kl / (lam_k + conj lam_l)``."""
+    """Symmetrised ``V = R W R^H``, ``W_kl = -(R^-1 D R^-H)_kl / (lam_k + conj lam_l)`` for two stable poles, its
+    negative for two unstable (replica) ones and 0 for one of each (linear.py, replica poles)."""
     n = lam.shape[0]
     W = _sandwich(Rinv, rates, diag_d, False)
     for k in range(n):
         for j in range(n):
-            W[k, j] = -W[k, j] / (lam[k] + np.conj(lam[j]))
+            sk = lam[k].real < 0.0
+            if sk != (lam[j].real < 0.0):
+                W[k, j] = 0.0
+            elif sk:
+                W[k, j] = -W[k, j] / (lam[k] + np.conj(lam[j]))
+            else:
+                W[k, j] = W[k, j] / (lam[k] + np.conj(lam[j]))
     V = (R @ W @ np.conj(R.T)).real
     return 0.5 * (V + V.T)
 
@@ -357,7 +414,7 @@ BATCH_OK, BATCH_UNSTABLE, BATCH_ILL_CONDITIONED = 0, 1, 2
 
 @njit(cache=True, error_model="numpy")
 def pump_log_likelihood_batch(
-    X, active, f_lab, offset, psd, n_avg, omega, hz_per_internal, h_planck, max_condition, filter_shift
+    X, active, f_lab, offset, psd, n_avg, omega, hz_per_internal, h_planck, max_condition, filter_shift, fbar, far
 ):
     """Gamma log-likelihood of one pump trace for many parameter vectors in one compiled loop.
 
@@ -369,17 +426,20 @@ def pump_log_likelihood_batch(
     status :data:`BATCH_OK`, :data:`BATCH_UNSTABLE` (no steady state: -inf) or
     :data:`BATCH_ILL_CONDITIONED` (eigenbasis condition above ``max_condition``: the caller
     evaluates that row by the direct method). ``filter_shift`` (Hz): the analyser's resolution filter
-    (:func:`output_spectrum`; 0: none). The same kernels as the scalar path
+    (:func:`output_spectrum`; 0: none). ``fbar``: the drums' mean frequency (internal units); ``far``: with the
+    off-resonant components (:func:`drift`). The same kernels as the scalar path
     (:func:`drift`, :func:`eigensystem`, :func:`output_spectrum`, :func:`gamma_log_likelihood`).
     """
     k = X.shape[0]
     out = np.full(k, -np.inf)
     status = np.zeros(k, dtype=np.int64)
-    theta = np.zeros(13)
-    w = np.zeros(6, dtype=np.complex128)  # the pump mode a = (x_a + i p_a)/sqrt(2)
+    theta = np.zeros(14)
+    theta[13] = fbar
+    n_modes = 7 if far else 3
+    w = np.zeros(2 * n_modes, dtype=np.complex128)  # the pump mode a = (x_a + i p_a)/sqrt(2)
     w[0] = 1.0 / np.sqrt(2.0)
     w[1] = 1.0j / np.sqrt(2.0)
-    occupations = np.empty(3)
+    occupations = np.empty(n_modes)
     for row in range(k):
         if not active[row]:
             continue
@@ -394,10 +454,12 @@ def pump_log_likelihood_batch(
         theta[11] = x[12] / hz_per_internal  # gamma1
         theta[12] = x[13] / hz_per_internal  # gamma2
         kappa_out = x[11] * 1.0e3 / hz_per_internal
-        A, rates = drift(theta, False)
+        A, rates = drift(theta, False, far)
         lam, R, Rinv, condition = eigensystem(A)
         slowest = -np.inf
         for i in range(lam.shape[0]):
+            if abs(lam[i].imag) > fbar:  # a replica pole (linear.py): exempt
+                continue
             re = lam[i].real
             if not re < slowest:  # NaN counts as unstable
                 slowest = re if re == re else np.inf
@@ -410,6 +472,10 @@ def pump_log_likelihood_batch(
         occupations[0] = x[0]
         occupations[1] = x[1]
         occupations[2] = x[2]
+        if far:  # aS, aAS see the cavity's bath, b1F, b2F their drum's
+            occupations[3] = occupations[4] = x[0]
+            occupations[5] = x[1]
+            occupations[6] = x[2]
         diag_d = diffusion_diagonal(rates, occupations)
         frame = 1.0e3 * (omega + theta[2])  # Hz: the pump mode's frame, Omega + delta_bar
         S = output_spectrum(lam, np.ascontiguousarray(R), Rinv, rates, diag_d, w, offset, frame, 1.0e-3, filter_shift)

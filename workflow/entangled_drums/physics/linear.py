@@ -16,6 +16,15 @@ so a 2001-point spectrum costs ~2m x 2001 real divisions instead of 2001 matrix 
 Near an exceptional point (defective ``A``) the eigenbasis is ill conditioned; then the
 direct methods (``scipy.linalg.solve_continuous_lyapunov`` and one solve per frequency) are
 used instead. All rates in internal units (see :mod:`entangled_drums.physics.units`).
+
+**Replica poles.** With the counter-rotating couplings the state vector also holds the far
+components of the cavity and the drums (:mod:`entangled_drums.physics.model`): a truncated Floquet
+lattice, whose poles near ``|Im lam| ~ 2 fbar`` are replicas of the physical ones and may lie on the
+wrong side of the axis (the far drum component sees the red pump as a squeezer). The spectra and the
+state are then the frequency-domain integrals the laboratory's lattice computes: the partial fractions
+above hold for any ``lam``, and the covariance's term ``(k, l)`` is ``-M_kl / (lam_k + conj lam_l)``
+when both poles are stable, its negative when both are not, and zero otherwise (the two poles on one
+side of the real axis). Stability is required of the physical poles only, ``|Im lam| < replica_above``.
 """
 
 from dataclasses import dataclass
@@ -58,8 +67,9 @@ class Lorentzians:
         return flat.reshape(omega.shape)
 
     def integral(self):
-        """``int S(w) dw/2pi`` (exact: the dispersive parts integrate to zero)."""
-        return float(np.sum(self.p))
+        """``int S(w) dw/2pi`` (exact: the dispersive parts integrate to zero; a term of a replica pole with
+        ``a < 0`` integrates to ``-p``)."""
+        return float(np.sum(np.where(self.a > 0.0, self.p, -self.p)))
 
 
 class LinearSystem:
@@ -70,16 +80,19 @@ class LinearSystem:
     drift : (2m, 2m) real array, internal units.
     rates : (m,) decay rate of each mode, internal units.
     occupations : (m,) bath occupation of each mode.
+    replica_above : poles with ``|Im lam|`` above this (internal units) are replicas, exempt from the
+        stability requirement (see the module docstring).
     """
 
-    def __init__(self, drift, rates, occupations):
+    def __init__(self, drift, rates, occupations, replica_above=np.inf):
         self.A = np.asarray(drift, dtype=float)
         self.rates = np.asarray(rates, dtype=float)
         self.diffusion_diagonal = _kernels.diffusion_diagonal(self.rates, np.asarray(occupations, dtype=float))
         lam, R, Rinv, condition = _kernels.eigensystem(self.A)
-        slowest = lam.real.max()
+        physical = lam[~(np.abs(lam.imag) > replica_above)]
+        slowest = physical.real.max()
         if not slowest < 0.0:  # also catches NaN
-            worst = lam[np.argmax(np.where(np.isfinite(lam.real), lam.real, np.inf))]
+            worst = physical[np.argmax(np.where(np.isfinite(physical.real), physical.real, np.inf))]
             raise UnstableSystemError(
                 "unstable drift matrix: eigenvalue lambda/2pi = "
                 f"({worst.real * HZ_PER_INTERNAL:+.4g} {worst.imag * HZ_PER_INTERNAL:+.4g}i) Hz "
@@ -110,8 +123,7 @@ class LinearSystem:
             if self.use_eigenbasis:
                 V = _kernels.covariance(self.eigenvalues, self._R, self._Rinv, self.rates, self.diffusion_diagonal)
             else:
-                V = scipy.linalg.solve_continuous_lyapunov(self.A, -self.D)
-                V = 0.5 * (V + V.T)
+                V = direct_covariance(self.A, self.D)
             self._covariance = V
         return self._covariance
 
@@ -152,6 +164,31 @@ class LinearSystem:
             down = direct_output_spectrum(self.A, N, w, (omega - filter_shift) * scale)
             S = (4.0 * S + up + down) / 6.0
         return S
+
+
+def direct_covariance(A, D):
+    """Reference covariance ``int dw/2pi chi(w) D chi(w)^H`` by Lyapunov equations.
+
+    Stable ``A``: the solution of ``A V + V A^T + D = 0``. With unstable (replica) poles, ``A`` is first
+    split into its stable and unstable invariant subspaces (ordered real Schur form and a Sylvester
+    equation); the stable block solves the equation above, the unstable one ``A V - ... = 0`` with ``-D``,
+    and the cross terms vanish (module docstring).
+    """
+    T, Z, n_stable = scipy.linalg.schur(A, output="real", sort="lhp")
+    if n_stable == A.shape[0]:
+        V = scipy.linalg.solve_continuous_lyapunov(A, -D)
+        return 0.5 * (V + V.T)
+    k = n_stable
+    X = scipy.linalg.solve_sylvester(T[:k, :k], -T[k:, k:], -T[:k, k:])  # T11 X - X T22 = -T12
+    S = Z.copy()
+    S[:, k:] += Z[:, :k] @ X  # A = S blockdiag(T11, T22) S^-1
+    Sinv = np.linalg.inv(S)
+    Dp = Sinv @ D @ Sinv.T
+    W = np.zeros_like(A)
+    W[:k, :k] = scipy.linalg.solve_continuous_lyapunov(T[:k, :k], -Dp[:k, :k])
+    W[k:, k:] = scipy.linalg.solve_continuous_lyapunov(T[k:, k:], Dp[k:, k:])
+    V = S @ W @ S.T
+    return 0.5 * (V + V.T)
 
 
 def susceptibility(A, omega):

@@ -74,6 +74,7 @@ class Params:
     probe_g_plus: float = 0.0  #: blue probe coupling, quoted on drum 2
     probe_phase: float = 0.0  #: measured quadrature angle phi (rad), see module docstring
     probe_detuning: float = 0.0  #: common probe offset delta_d
+    counter_rotating: bool = False  #: keep every tone's off-resonant coupling (the far components, docs/model.md §2)
 
     @property
     def Omega(self):
@@ -116,11 +117,19 @@ class Params:
 
 _INDEX_PUMPS = {"a": 0, "b1": 2, "b2": 4}
 _INDEX_PROBES = {"a": 0, "d": 2, "b1": 4, "b2": 6}
+_FAR_PUMPS = ("aS", "aAS", "b1F", "b2F")
+_FAR_PROBES = ("aS", "aAS", "dS", "dAS", "b1F", "b2F")
 
 
 def quadrature_index(params):
-    """Index of each mode's ``x`` quadrature in the state vector: ``{'a', ['d',] 'b1', 'b2'}``."""
-    return dict(_INDEX_PROBES if params.has_probes else _INDEX_PUMPS)
+    """Index of each mode's ``x`` quadrature in the state vector: ``{'a', ['d',] 'b1', 'b2'}``, then with
+    ``counter_rotating`` the far components ``aS, aAS, [dS, dAS,] b1F, b2F``."""
+    near = _INDEX_PROBES if params.has_probes else _INDEX_PUMPS
+    out = dict(near)
+    if params.counter_rotating:
+        for k, name in enumerate(_FAR_PROBES if params.has_probes else _FAR_PUMPS):
+            out[name] = 2 * (len(near) + k)
+    return out
 
 
 def theta(params):
@@ -141,24 +150,28 @@ def theta(params):
             to_internal(p.kappa),
             to_internal(p.gamma1),
             to_internal(p.gamma2),
+            to_internal(0.5 * (p.f1 + p.f2)),
         ]
     )
 
 
 def drift_matrix(params):
     """Drift matrix ``A`` (internal units) and the decay rate of each mode."""
-    return _kernels.drift(theta(params), params.has_probes)
+    return _kernels.drift(theta(params), params.has_probes, params.counter_rotating)
 
 
 def linear_system(params):
     """The :class:`~entangled_drums.physics.linear.LinearSystem` of ``params`` (raises if unstable)."""
     A, rates = drift_matrix(params)
     if params.has_probes:
-        occupations = np.array([params.n_c, params.n_c, params.n_m1, params.n_m2])
+        occupations = [params.n_c, params.n_c, params.n_m1, params.n_m2]
     else:
-        occupations = np.array([params.n_c, params.n_m1, params.n_m2])
+        occupations = [params.n_c, params.n_m1, params.n_m2]
+    if params.counter_rotating:  # the far cavity components see the cavity's bath, each far drum its drum's
+        occupations += [params.n_c] * (4 if params.has_probes else 2) + [params.n_m1, params.n_m2]
     try:
-        return LinearSystem(A, rates, occupations)
+        replica_above = to_internal(0.5 * (params.f1 + params.f2)) if params.counter_rotating else np.inf
+        return LinearSystem(A, rates, np.array(occupations), replica_above)
     except UnstableSystemError as err:  # name the parameters that put it there
         raise UnstableSystemError(
             f"{err} at G_minus = {params.G_minus:.6g} Hz, G_plus = {params.G_plus:.6g} Hz, "

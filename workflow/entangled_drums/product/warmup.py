@@ -43,6 +43,7 @@ def warm_up():
         "gamma2": params.gamma2,
         "kappa": params.kappa,
         "kappa_out": params.kappa_out,
+        "counter_rotating": True,
     }
     sideband = {"f1": params.f1, "f2": params.f2}
     x = np.array([0.5, 100.0, 73.0, 278.0, 166.0, 0.0, 0.0, 0.98, 66.0, 19.0, 1380.0, 1130.0, 106.0, 144.0])
