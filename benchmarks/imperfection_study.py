@@ -33,8 +33,9 @@ from entangled_drums.studies import chain  # noqa: E402
 
 KEYS = {"Xplus_BAE": "Xplus", "Pminus_lsq": "Pminus", "duan_probe_lsq": "duan"}
 #: Imperfections the analysis models (the resolution filter and the drums' jitter: a Voigt thermal line, the filter
-#: on every pump spectrum): on in the baseline.
-MODELLED = ("rbw_filter", "frequency_noise")
+#: on every pump spectrum; the counter-rotating couplings: the model's far components; the cavity's shift with the
+#: tones on: Params.cavity_shift at the tones' frame): on in the baseline.
+MODELLED = ("rbw_filter", "frequency_noise", "counter_rotating", "cavity_shift")
 
 
 def analyse(raw_dir, truth, config):

@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from entangled_drums import calibration, jsonio, rawdata
-from entangled_drums.inference import predictive
+from entangled_drums.inference import predictive, pumpfit
 from entangled_drums.product.config import defaults
 from entangled_drums.product.figures import COLORS, save, use_style
 
@@ -69,7 +69,8 @@ for name, entry in fits.items():
     path = Path(mcmc_dir) / f"{name}_posterior.nc" if name in mcmc_datasets else None
     draws, source, rejected = predictive.posterior_draws(entry, path, device, sideband, int(settings["n_draws"]), rng)
     f, psd, n, rbw = (ds[key].values[i] for key in ("frequency", "psd", "n_averages", "rbw"))
-    checks[name] = predictive.check_trace(f, psd, n, draws, device, sideband, rng, float(rbw))
+    midpoint = pumpfit.tone_midpoint(ds, i, device)
+    checks[name] = predictive.check_trace(f, psd, n, draws, device, sideband, rng, float(rbw), midpoint)
     checks[name].update(source=source, rejected=rejected)
 failed = predictive.failing(checks, float(settings["alpha"]))
 jsonio.dump(

@@ -299,3 +299,26 @@ def test_emcees_released_snooker_move_is_still_biased():
 
     ratio = _ensemble_sd(emcee.moves.DESnookerMove())
     assert ratio.mean() < 0.95, ratio
+
+
+def test_a_fitted_mean_offset_is_a_cavity_shift_at_the_tones_frame():
+    """With the tones' midpoint the frame stays there, and the fitted mean offset's departure from the set one is the
+    cavity's shift: the same drift matrix as the fitted offsets alone, the emission where the tones put it."""
+    from entangled_drums import pumpfit
+    from entangled_drums.physics.model import drift_matrix
+
+    midpoint = 0.5 * (SIDEBAND["f2"] - SIDEBAND["f1"])  # the tones set with delta_bar = 0
+    x = X_C.copy()
+    x[5:7] += 18.0  # the pumps 18 kHz above the (shifted) cavity's sidebands: a cavity 18 kHz lower
+    moved, shifted = pumpfit.params_from(x, DEVICE, SIDEBAND), pumpfit.params_from(x, DEVICE, SIDEBAND, midpoint)
+    assert shifted.cavity_shift == pytest.approx(-18e3) and shifted.pump_frame == pytest.approx(midpoint)
+    np.testing.assert_allclose(drift_matrix(shifted)[0], drift_matrix(moved)[0], atol=1e-9)
+    assert moved.pump_frame == pytest.approx(midpoint + 18e3)
+    f, psd, n = _trace()
+    bath_max = {"n_c": 50.0, "n_m1": 5000.0, "n_m2": 5000.0}
+    post = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, bath_max, 3000.0, midpoint)
+    rows = np.array([X_C, x])
+    np.testing.assert_allclose(post(rows), [post._direct(r) + post.log_prior(r) for r in rows], rtol=1e-12)
+    frame_follows = sampling.LogPosterior(f, psd, n, DEVICE, SIDEBAND, PRIORS, bath_max, 3000.0)
+    assert post(X_C) == pytest.approx(frame_follows(X_C), rel=1e-12)  # at the set offsets the two agree
+    assert post(x) != pytest.approx(frame_follows(x), rel=1e-6)

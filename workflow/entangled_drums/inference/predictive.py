@@ -33,17 +33,18 @@ def _discrepancies(y, mu, n):
     return np.mean(r * r, axis=-1), ac
 
 
-def check_trace(f, psd, n_averages, x_draws, device, sideband, rng, rbw=0.0):
+def check_trace(f, psd, n_averages, x_draws, device, sideband, rng, rbw=0.0, midpoint=None):
     """Posterior predictive check of one trace.
 
     ``f``, ``psd``: the trace (Hz, W/Hz), ``n_averages`` its averages per bin, ``rbw`` its resolution bandwidth
-    (Hz); ``x_draws``: (k, 14) posterior draws
+    (Hz), ``midpoint`` its tones' midpoint (Hz, :func:`entangled_drums.inference.pumpfit.params_from`); ``x_draws``:
+    (k, 14) posterior draws
     of its fit vector (:data:`entangled_drums.inference.pumpfit.NAMES`); ``rng``: numpy Generator. Returns
     ``{"chi2": {"observed", "p_value"}, "autocorrelation": {...}, "n_draws", "mean_residual"}``, the observed
     values averaged over the draws, and the standardised residuals at the draws' mean model (for a figure).
     """
     f, y, n = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_averages)
-    mus = np.array([model_psd(x, f, device, sideband, rbw) for x in np.atleast_2d(x_draws)])
+    mus = np.array([model_psd(x, f, device, sideband, rbw, midpoint) for x in np.atleast_2d(x_draws)])
     y_rep = rng.gamma(n, mus / n)
     obs = _discrepancies(y[None, :], mus, n)
     rep = _discrepancies(y_rep, mus, n)

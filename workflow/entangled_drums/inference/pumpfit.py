@@ -125,10 +125,27 @@ def priors(ds, i, device, sideband, settings):
     return out
 
 
-def params_from(x, device, sideband):
-    """Model ``Params`` from a fit vector ``x`` (order :data:`NAMES`)."""
+def tone_midpoint(ds, i, device):
+    """Lab offset (Hz) from ``device['f_c']`` of the two pumps' midpoint in trace ``i``: the pump mode's frame,
+    where its emission lands, known from the tones' frequencies."""
+    f_red, _ = tone(ds, i, "pump_red")
+    f_blue, _ = tone(ds, i, "pump_blue")
+    return 0.5 * (f_red + f_blue) - float(device["f_c"])
+
+
+def params_from(x, device, sideband, midpoint=None):
+    """Model ``Params`` from a fit vector ``x`` (order :data:`NAMES`).
+
+    The fitted offsets are the pumps' offsets from the sidebands of the cavity as it is with the pumps on. With the
+    tones' ``midpoint`` (Hz, :func:`tone_midpoint`) the frame stays where the tones put it and the fitted mean offset's
+    departure from the set one is the cavity's shift (``Params.cavity_shift``); without it (None) the frame moves
+    with the fitted mean offset (a shift of the tones, not of the cavity).
+    """
     n_c, n_m1, n_m2, Gm, Gp, dm, dp, rho = x[:8]
     kappa, kappa_out, gamma1, gamma2 = x[10:14]
+    shift = 0.0
+    if midpoint is not None:  # Omega + delta_bar_set = midpoint: the set mean offset less the fitted one
+        shift = (float(midpoint) - 0.5 * (sideband["f2"] - sideband["f1"])) - 0.5e3 * (dm + dp)
     return Params(
         f1=sideband["f1"],
         f2=sideband["f2"],
@@ -138,8 +155,9 @@ def params_from(x, device, sideband):
         kappa_out=kappa_out * 1e3,
         G_minus=Gm * 1e3,
         G_plus=Gp * 1e3,
-        delta_minus=dm * 1e3,
-        delta_plus=dp * 1e3,
+        delta_minus=dm * 1e3 + shift,
+        delta_plus=dp * 1e3 + shift,
+        cavity_shift=shift,
         g_ratio=rho,
         n_c=n_c,
         n_m1=n_m1,
@@ -148,16 +166,18 @@ def params_from(x, device, sideband):
     )
 
 
-def model_psd(x, f, device, sideband, rbw=0.0):
+def model_psd(x, f, device, sideband, rbw=0.0, midpoint=None):
     """Expected PSD (W/Hz) at lab frequencies ``f`` for fit vector ``x``, through the analyser's resolution filter of
-    3 dB width ``rbw`` (Hz; the trace's, :func:`entangled_drums.physics.spectra.output_spectrum`)."""
-    S = pump_spectrum(params_from(x, device, sideband), f - float(device["f_c"]), rbw=rbw)
+    3 dB width ``rbw`` (Hz; the trace's, :func:`entangled_drums.physics.spectra.output_spectrum`); ``midpoint``: the
+    tones' (:func:`params_from`)."""
+    S = pump_spectrum(params_from(x, device, sideband, midpoint), f - float(device["f_c"]), rbw=rbw)
     return instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
 
 
-def model_quanta(x, f, device, sideband, rbw=0.0):
-    """Model emission (quanta) at lab frequencies ``f`` for fit vector ``x`` (``rbw``: as :func:`model_psd`)."""
-    return pump_spectrum(params_from(x, device, sideband), np.asarray(f) - float(device["f_c"]), rbw=rbw)
+def model_quanta(x, f, device, sideband, rbw=0.0, midpoint=None):
+    """Model emission (quanta) at lab frequencies ``f`` for fit vector ``x`` (``rbw``, ``midpoint``: as
+    :func:`model_psd`)."""
+    return pump_spectrum(params_from(x, device, sideband, midpoint), np.asarray(f) - float(device["f_c"]), rbw=rbw)
 
 
 def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
@@ -167,6 +187,7 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
     psd = np.asarray(ds["psd"].values[i], dtype=float)
     root_n = np.sqrt(float(ds["n_averages"].values[i]))
     rbw = float(ds["rbw"].values[i])
+    midpoint = tone_midpoint(ds, i, device)
     prior = priors(ds, i, device, sideband, settings)
     start = dict(start or {})
     x0 = np.array([start.get("n_c", 0.3), start.get("n_m1", 80.0), start.get("n_m2", 60.0)] + [0.0] * (len(NAMES) - 3))
@@ -175,7 +196,7 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
 
     def residuals(x):
         try:
-            m = model_psd(x, f, device, sideband, rbw)
+            m = model_psd(x, f, device, sideband, rbw, midpoint)
         except UnstableSystemError:  # a penalty that grows with the instability steers the optimiser back
             growth = np.linalg.eigvals(drift_matrix(params_from(x, device, sideband))[0]).real.max()
             return np.full(f.size, 1e3 * (1.0 + growth))

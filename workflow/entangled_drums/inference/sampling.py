@@ -98,9 +98,10 @@ class LogPosterior:
     The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
     """
 
-    def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max, rbw=0.0):
+    def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max, rbw=0.0, midpoint=None):
         self.f, self.psd, self.n_avg = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_avg)
         self.rbw = float(rbw)  # Hz: the trace's resolution filter (physics.spectra.output_spectrum)
+        self.midpoint = midpoint  # Hz: the tones' midpoint, the pump mode's frame (pumpfit.params_from)
         self.offset = self.f - float(device["f_c"])
         self.device, self.sideband = device, sideband
         names = pumpfit.NAMES
@@ -122,6 +123,7 @@ class LogPosterior:
             priors,
             bath_prior_max,
             float(ds["rbw"].values[i]),
+            pumpfit.tone_midpoint(ds, i, device),
         )
 
     def log_prior(self, X):
@@ -152,6 +154,7 @@ class LogPosterior:
             filter_shift(self.rbw),
             self.fbar,
             bool(self.device["counter_rotating"]),
+            np.nan if self.midpoint is None else float(self.midpoint),
         )
         for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
             ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method
@@ -161,7 +164,8 @@ class LogPosterior:
     def _direct(self, x):
         """Log-likelihood of one row through :func:`pump_spectrum` (handles ill-conditioned eigenbases)."""
         try:
-            S = pump_spectrum(pumpfit.params_from(x, self.device, self.sideband), self.offset, rbw=self.rbw)
+            params = pumpfit.params_from(x, self.device, self.sideband, self.midpoint)
+            S = pump_spectrum(params, self.offset, rbw=self.rbw)
         except UnstableSystemError:
             return -np.inf
         scale = db_to_linear(x[pumpfit.INDEX["gain_dB"]]) * PLANCK_H

@@ -24,6 +24,7 @@ THETA_FIELDS = (
     "gamma1",
     "gamma2",
     "fbar",
+    "cavity_shift",
 )
 
 
@@ -46,20 +47,20 @@ def _set_mode(H, i, h):
 def drift(theta, probes, far):
     """Drift matrix ``A = J H - Gamma/2`` and rate per mode, for the quadratures of the modes
     ``(a, [d,] b1, b2[, aS, aAS, [dS, dAS,] b1F, b2F])`` (``far``: the off-resonant components). See model.py."""
-    Om, Dl, db, dd, Gm, Gp, rho, gm, gp, phi, kappa, g1, g2, fbar = theta
+    Om, Dl, db, dd, Gm, Gp, rho, gm, gp, phi, kappa, g1, g2, fbar, sh = theta
     n_near = 4 if probes else 3
     n_modes = n_near + ((6 if probes else 4) if far else 0)
     n = 2 * n_modes
     b1 = 2 * n_near - 4
     b2 = b1 + 2
     H = np.zeros((n, n))
-    _set_mode(H, 0, -(Om + db))
+    _set_mode(H, 0, -(Om + db) + sh)
     _set_mode(H, b1, -(Om + Dl))
     _set_mode(H, b2, Om - Dl)
     _couple(H, 0, b1, Gm, rho * Gp, 0.0)
     _couple(H, 0, b2, Gm / rho, Gp, 0.0)
     if probes:
-        _set_mode(H, 2, -dd)
+        _set_mode(H, 2, -dd + sh)
         _couple(H, 2, b1, gm, rho * gp, phi)
         _couple(H, 2, b2, gm / rho, gp, phi)
     if far:
@@ -74,8 +75,8 @@ def drift(theta, probes, far):
         dAS = dS + 2
         b1F = n - 4
         b2F = n - 2
-        _set_mode(H, aS, 2.0 * wd - Om - db)
-        _set_mode(H, aAS, -2.0 * wd - Om - db)
+        _set_mode(H, aS, 2.0 * wd - Om - db + sh)
+        _set_mode(H, aAS, -2.0 * wd - Om - db + sh)
         _set_mode(H, b1F, wd + fbar - Om)
         _set_mode(H, b2F, wd + fbar + Om)
         _couple(H, b1, aS, 0.0, Gm, 0.0)
@@ -89,8 +90,8 @@ def drift(theta, probes, far):
         _couple(H, aAS, b1F, 0.0, rho * Gp, 0.0)
         _couple(H, aAS, b2F, 0.0, Gp, 0.0)
         if probes:  # the red probe's amplitude carries e^{-i phi}, the blue one's e^{+i phi}
-            _set_mode(H, dS, 2.0 * wd - dd)
-            _set_mode(H, dAS, -2.0 * wd - dd)
+            _set_mode(H, dS, 2.0 * wd - dd + sh)
+            _set_mode(H, dAS, -2.0 * wd - dd + sh)
             _couple(H, b1, dS, 0.0, gm, -phi)
             _couple(H, b2, dS, 0.0, gm / rho, -phi)
             _couple(H, b1, dAS, rho * gp, 0.0, phi)
@@ -414,7 +415,7 @@ BATCH_OK, BATCH_UNSTABLE, BATCH_ILL_CONDITIONED = 0, 1, 2
 
 @njit(cache=True, error_model="numpy")
 def pump_log_likelihood_batch(
-    X, active, f_lab, offset, psd, n_avg, omega, hz_per_internal, h_planck, max_condition, filter_shift, fbar, far
+    X, active, f_lab, offset, psd, n_avg, omega, hz_per_internal, h_planck, max_condition, filter_shift, fbar, far, frame
 ):
     """Gamma log-likelihood of one pump trace for many parameter vectors in one compiled loop.
 
@@ -427,13 +428,15 @@ def pump_log_likelihood_batch(
     :data:`BATCH_ILL_CONDITIONED` (eigenbasis condition above ``max_condition``: the caller
     evaluates that row by the direct method). ``filter_shift`` (Hz): the analyser's resolution filter
     (:func:`output_spectrum`; 0: none). ``fbar``: the drums' mean frequency (internal units); ``far``: with the
-    off-resonant components (:func:`drift`). The same kernels as the scalar path
+    off-resonant components (:func:`drift`). ``frame`` (Hz): lab offset from f_c of the pump mode's frame, the
+    tones' midpoint (NaN: ``Omega + delta_bar`` of each row, the tones at their fitted offsets; otherwise the row's
+    ``delta_bar`` is the pumps' mean offset from the shifted cavity's sidebands). The same kernels as the scalar path
     (:func:`drift`, :func:`eigensystem`, :func:`output_spectrum`, :func:`gamma_log_likelihood`).
     """
     k = X.shape[0]
     out = np.full(k, -np.inf)
     status = np.zeros(k, dtype=np.int64)
-    theta = np.zeros(14)
+    theta = np.zeros(15)
     theta[13] = fbar
     n_modes = 7 if far else 3
     w = np.zeros(2 * n_modes, dtype=np.complex128)  # the pump mode a = (x_a + i p_a)/sqrt(2)
@@ -477,8 +480,8 @@ def pump_log_likelihood_batch(
             occupations[5] = x[1]
             occupations[6] = x[2]
         diag_d = diffusion_diagonal(rates, occupations)
-        frame = 1.0e3 * (omega + theta[2])  # Hz: the pump mode's frame, Omega + delta_bar
-        S = output_spectrum(lam, np.ascontiguousarray(R), Rinv, rates, diag_d, w, offset, frame, 1.0e-3, filter_shift)
+        at = frame if frame == frame else 1.0e3 * (omega + theta[2])  # Hz: the pump mode's frame
+        S = output_spectrum(lam, np.ascontiguousarray(R), Rinv, rates, diag_d, w, offset, at, 1.0e-3, filter_shift)
         for i in range(S.shape[0]):
             S[i] *= kappa_out
         scale = 10.0 ** (x[8] / 10.0) * h_planck

@@ -75,6 +75,10 @@ class Params:
     probe_phase: float = 0.0  #: measured quadrature angle phi (rad), see module docstring
     probe_detuning: float = 0.0  #: common probe offset delta_d
     counter_rotating: bool = False  #: keep every tone's off-resonant coupling (the far components, docs/model.md §2)
+    #: the cavity's frequency with the tones on minus f_c (Hz). The tones' offsets (delta+-, delta_d) are from the
+    #: unshifted cavity's sidebands, so the frames (where the emission lands) stay; every cavity component's
+    #: detuning from its frame moves by it (docs/model.md §2)
+    cavity_shift: float = 0.0
 
     @property
     def Omega(self):
@@ -151,6 +155,7 @@ def theta(params):
             to_internal(p.gamma1),
             to_internal(p.gamma2),
             to_internal(0.5 * (p.f1 + p.f2)),
+            to_internal(p.cavity_shift),
         ]
     )
 

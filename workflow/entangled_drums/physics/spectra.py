@@ -87,11 +87,11 @@ def probe_spectrum(params, f, system=None):
 
 def bare_cavity_spectrum(params, f, mode="a"):
     """Emission (quanta) of ``mode`` with no coupling: the cavity-bath Lorentzian
-    ``kappa_out kappa n_c / (w^2 + kappa^2/4)``.
+    ``kappa_out kappa n_c / (w^2 + kappa^2/4)``, ``w`` from the cavity's frequency.
 
-    Centred on the cavity (``f = f_c``) whatever the mode's frame.
+    Centred on the cavity (``f = f_c + cavity_shift``) whatever the mode's frame.
     """
-    f = np.asarray(f, dtype=float)
+    f = np.asarray(f, dtype=float) - params.cavity_shift
     half = 0.5 * params.kappa
     return params.kappa_out * params.kappa * params.n_c / (f * f + half * half)
 

@@ -14,9 +14,22 @@ from ..physics.model import UnstableSystemError, collective_variances
 from ..physics.spectra import probe_area
 
 
+def probe_photon_ratio(params):
+    """The probes' intracavity photons per the pumps' (``params`` with probes): ``((g-/rho)^2 + g+^2) / ((G-/rho)^2 +
+    G+^2)``, each coupling over its drum's single-photon coupling (red ones quoted on drum 1, blue on drum 2)."""
+    rho = params.g_ratio
+    pumps = (params.G_minus / rho) ** 2 + params.G_plus**2
+    return ((params.probe_g_minus / rho) ** 2 + params.probe_g_plus**2) / pumps if pumps > 0 else 0.0
+
+
 def area_per_variance(params, g):
-    """Calibration constant ``k(g)`` (quanta x Hz per unit variance): balanced probes ``g``, pumps off."""
-    cal = params.replace(G_minus=0.0, G_plus=0.0, probe_g_minus=g, probe_g_plus=g, probe_phase=0.0)
+    """Calibration constant ``k(g)`` (quanta x Hz per unit variance): balanced probes ``g``, pumps off (so the cavity's
+    shift is the probes' part of ``params``' alone, :func:`probe_photon_ratio`)."""
+    r = probe_photon_ratio(params)
+    probes_part = params.cavity_shift * r / (1.0 + r)
+    cal = params.replace(
+        G_minus=0.0, G_plus=0.0, probe_g_minus=g, probe_g_plus=g, probe_phase=0.0, cavity_shift=probes_part
+    )
     return probe_area(cal) / float(collective_variances(cal, 0.0)[0])
 
 
@@ -53,9 +66,12 @@ def _idealised(balanced, ideal, omega_scale):
         changes["g_ratio"] = 1.0
     if "omega_kappa" in ideal:
         fbar, omega = 0.5 * (balanced.f1 + balanced.f2), balanced.Omega
-        changes.update(f1=fbar - omega_scale * omega, f2=fbar + omega_scale * omega)
-    if "pumps" in ideal:
-        changes.update(G_minus=0.0, G_plus=0.0)
+        # resolved sidebands: the splitting wider and no counter-rotating couplings (they vanish as kappa/fbar -> 0;
+        # with them, a drum moved to fbar - 10 Omega would be pumped unstable by the far sidebands)
+        changes.update(f1=fbar - omega_scale * omega, f2=fbar + omega_scale * omega, counter_rotating=False)
+    if "pumps" in ideal:  # and their part of the cavity's shift
+        r = probe_photon_ratio(balanced)
+        changes.update(G_minus=0.0, G_plus=0.0, cavity_shift=balanced.cavity_shift * r / (1.0 + r))
     return balanced.replace(**changes)
 
 
@@ -67,7 +83,8 @@ def balanced_causes(params, omega_scale=OMEGA_SCALE):
     """The balanced-probe factor of :func:`correction_parts` split into its physical causes:
 
     ``g_ratio``      g1 != g2 (removed: g1 = g2);
-    ``omega_kappa``  a finite Omega/kappa (removed: the drums' splitting ``omega_scale`` x wider);
+    ``omega_kappa``  finite Omega/kappa and kappa/fbar (removed: the drums' splitting ``omega_scale`` x wider and
+                     the rotating-wave model, without the counter-rotating couplings);
     ``pumps``        the pumps' change of the transduction (removed: pumps off);
     ``remainder``    the factor with all three removed (1 when the probe calibration's conditions hold).
 

@@ -35,7 +35,7 @@ from ..physics.model import UnstableSystemError, collective_variances, linear_sy
 from ..physics.spectra import probe_area, probe_signal, pump_spectrum
 from ..stats.fitting import FitError, fit, generalised_least_squares
 from ..stats.shares import combine, split
-from .correction import area_correction, balanced_causes
+from .correction import area_correction, balanced_causes, probe_photon_ratio
 from .correction import correction_parts as readout_correction_parts
 
 
@@ -110,16 +110,23 @@ def probe_couplings(ds, i, device, sideband):
 
 
 def with_probes(pump_params, g_minus, imbalance, phase_rad, detuning=0.0):
-    """``pump_params`` with the probes on: ``g+ = g-/imbalance`` at quadrature angle ``phase_rad``."""
-    return pump_params.replace(
+    """``pump_params`` with the probes on: ``g+ = g-/imbalance`` at quadrature angle ``phase_rad``.
+
+    The cavity's shift with the pumps on (``Params.cavity_shift``) is taken to grow with the intracavity photons (a
+    Kerr-like shift, docs/model.md §2): the probes add :func:`probe_photon_ratio` of the pumps' photons, and shift it
+    that much further."""
+    on = pump_params.replace(
         probe_g_minus=g_minus, probe_g_plus=g_minus / imbalance, probe_phase=phase_rad, probe_detuning=detuning
     )
+    return on.replace(cavity_shift=pump_params.cavity_shift * (1.0 + probe_photon_ratio(on)))
 
 
 def model_signal(params_on, f_offset):
-    """Model of a subtracted trace (quanta): probes-on emission minus the probes-off pump emission."""
+    """Model of a subtracted trace (quanta): probes-on emission minus the probes-off pump emission (whose cavity
+    shift lacks the probes' part, :func:`with_probes`)."""
     system = linear_system(params_on)
-    off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0)
+    shift_off = params_on.cavity_shift / (1.0 + probe_photon_ratio(params_on))
+    off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0, cavity_shift=shift_off)
     return (
         pump_spectrum(params_on, f_offset, system)
         + probe_signal(params_on, f_offset, system)
@@ -166,22 +173,19 @@ class PumpPrior:
         self.idx = idx
         self.L = np.linalg.cholesky(cov)
         self.device, self.sideband = device, sideband
-        # the pumps' mean offset from their (pumps-off) sidebands as set: the fitted one less this is the cavity's
-        # shift with the pumps on, which moves the probes' offset from the cavity alike (Hz)
+        # the pumps' mean offset from their (pumps-off) sidebands as set: with it, the fitted one gives the cavity's
+        # shift with the pumps on (Params.cavity_shift), which moves the probes' detuning from the cavity alike
+        # while their frame stays where their tones are
         means = pump_fit["priors"].get("delta_minus,delta_plus", [[0.0, 0.0]])[0]
         self.delta_bar_set = 0.5e3 * (float(means[0]) + float(means[1]))
-
-    def probe_offset(self, offset, params):
-        """The probes' common offset (Hz) from the cavity with the pumps on: their offset from f_c, ``offset``, less
-        the cavity's shift the pump fit found (the shift of its mean offset ``params.delta_bar`` from the set one)."""
-        return offset + (params.delta_bar - self.delta_bar_set)
+        self.midpoint = 0.5 * (sideband["f2"] - sideband["f1"]) + self.delta_bar_set
 
     def params(self, z=None):
         """Pump ``Params`` at whitened coordinates ``z`` (None: the pump fit's best values)."""
         x = self.full.copy()
         if z is not None:
             x[self.idx] = x[self.idx] + self.L @ np.asarray(z, dtype=float)
-        return pumpfit.params_from(x, self.device, self.sideband)
+        return pumpfit.params_from(x, self.device, self.sideband, self.midpoint)
 
 
 #: Gauss-Hermite nodes and weights of a standard-normal average (3 nodes: exact to 5th order in the wander).
@@ -257,7 +261,7 @@ def fit_imbalance(
                             g * g_scale,
                             r,
                             np.radians(t["setpoint_deg"] + offset + e),
-                            prior.probe_offset(det, pump),
+                            det,
                         ),
                         f,
                         wander,
@@ -402,7 +406,7 @@ def _state(prior, x, couplings, phase_deg):
     g, det = couplings
     imbalance, offset, g_scale, _, z, _, _ = _unpack(x)
     pump = prior.params(z)
-    return with_probes(pump, g * g_scale, imbalance, np.radians(phase_deg + offset), prior.probe_offset(det, pump))
+    return with_probes(pump, g * g_scale, imbalance, np.radians(phase_deg + offset), det)
 
 
 def analyse(
