@@ -42,6 +42,8 @@ def main():
     probes = C.replace(probe_g_minus=42.2e3, probe_g_plus=40e3, probe_phase=np.deg2rad(4))
     f = np.linspace(-1.5e6, 2.5e6, 2001)
     system = linear_system(C)
+    far, far_probes = C.replace(counter_rotating=True), probes.replace(counter_rotating=True)
+
     cases = [
         ("steady state (6x6)", lambda: steady_state(C)),
         ("steady state (6x6), scipy Lyapunov", lambda: scipy.linalg.solve_continuous_lyapunov(system.A, -system.D)),
@@ -50,6 +52,10 @@ def main():
         ("  of which: spectrum of a solved system", lambda: pump_spectrum(C, f, system=system)),
         ("probe spectrum, 2001 points (8x8)", lambda: probe_spectrum(probes, f)),
         ("pump spectrum, naive batched inverse", lambda: reference_output_spectrum(C, f)),
+        # the counter-rotating model (14x14, 20x20 with probes; docs/model.md §2) beside the rotating-wave one above
+        ("steady state (14x14, counter-rotating)", lambda: steady_state(far)),
+        ("pump spectrum, 2001 points (14x14)", lambda: pump_spectrum(far, f)),
+        ("probe spectrum, 2001 points (20x20)", lambda: probe_spectrum(far_probes, f)),
     ]
     print(
         f"# model benchmarks  (python {platform.python_version()}, numpy {np.__version__}, "

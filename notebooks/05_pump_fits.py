@@ -103,7 +103,9 @@ def draw(ax, ax_res, name, offset=0.0, color="black"):
     keep = np.abs(f - device["f_c"]) < 250e3
     gain, n_add = result.value("gain_dB"), result.value("n_add")
     data = calibration.to_quanta(f, psd, gain, n_add)
-    model = pumpfit.model_quanta(result.x, f, device, sideband, float(ds["rbw"].values[i]), pumpfit.tone_midpoint(ds, i, device))
+    model = pumpfit.model_quanta(
+        result.x, f, device, sideband, float(ds["rbw"].values[i]), pumpfit.tone_midpoint(ds, i, device)
+    )
     sigma = calibration.quanta_sigma(f, psd, ds["n_averages"].values[i], gain)
     spectrum_with_residuals(
         ax,

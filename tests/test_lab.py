@@ -108,7 +108,7 @@ def test_the_analysis_counter_rotating_model_equals_the_lattice():
 
 @pytest.mark.parametrize("phase", [0.3, -1.1])
 def test_the_analysis_counter_rotating_probe_model_equals_the_lattice(phase):
-    """The same with four tones: the probes' far sidebands carry each probe's phase (red e^{-i phi}, blue e^{+i phi})."""
+    """The same with four tones: the probes' far sidebands carry each probe's phase (red e^{-i phi}, blue e^{i phi})."""
     p = C_PARAMS.replace(probe_g_minus=40e3, probe_g_plus=38e3, probe_phase=phase, counter_rotating=True)
     c, tones = _lab_of(p)
     for centre in (-p.Omega, p.Omega):

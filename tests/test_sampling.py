@@ -174,7 +174,14 @@ def test_fused_likelihood_equals_the_plain_gamma_expression():
     assert gamma_log_likelihood(psd, S - 1e6, f, 1.0, 0.5, 100.0) == -np.inf
 
 
-DEVICE = {"f_c": 5.5e9, "gamma1": 106.0, "gamma2": 144.0, "kappa": 1.38e6, "kappa_out": 1.13e6, "counter_rotating": True}
+DEVICE = {
+    "f_c": 5.5e9,
+    "gamma1": 106.0,
+    "gamma2": 144.0,
+    "kappa": 1.38e6,
+    "kappa_out": 1.13e6,
+    "counter_rotating": True,
+}
 SIDEBAND = {"f1": 10.0e6, "f2": 11.3e6}
 X_C = np.array([0.5, 110.0, 80.0, 278.0, 166.0, -3.0, 3.0, 0.98, 66.0, 19.0, 1380.0, 1130.0, 106.0, 144.0])
 PRIORS = {

@@ -400,8 +400,8 @@ def markdown(headline):
             elif causes:
                 lines.append(
                     f"  Its balanced-probe part's causes (Shapley shares, docs/analysis.md): g1 ≠ g2 "
-                    f"{causes['g_ratio']:.3f}, finite Ω/κ and κ/ω̄ {causes['omega_kappa']:.3f}, the pumps' change of the "
-                    f"transduction {causes['pumps']:.3f}, remainder {causes['remainder']:.4f}."
+                    f"{causes['g_ratio']:.3f}, finite Ω/κ and κ/ω̄ {causes['omega_kappa']:.3f}, the pumps' change of "
+                    f"the transduction {causes['pumps']:.3f}, remainder {causes['remainder']:.4f}."
                 )
     for n in names:
         e = headline["datasets"][n]
