@@ -438,6 +438,8 @@ def quanta_sigma(f, psd, n_averages, gain_db):
 #: The calibrated quantities whose uncertainty the probe calibration's model variance carries: the sideband
 #: calibration's coupling constants and line widths (each pair with its covariance) and the base occupations.
 PROBE_CAL_SOURCES = ("K1", "K2", "gamma1", "gamma2", "n1", "n2")
+#: Step (dB) of the central difference in the probes' power ratio, and the Gauss-Newton iterations allowed.
+RATIO_STEP_DB, MAX_RATIO_ITERATIONS = 0.01, 10
 
 
 def _probe_cal_inputs(sideband, n_base):
@@ -473,8 +475,11 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     :data:`PROBE_CAL_SOURCES` (correlated between traces; central differences at one sigma; each pair's
     covariance as its calibration gives it, the pairs taken as independent). The weights follow from those
     correlations (on the archive 0.07, 0.24, 0.61, 0.77, -0.68 from the weakest power up: the estimate leans
-    on the middle powers). The two probes' power ratio at the device is not a source: it is taken as set,
-    and a line whose transfer differs between the probes' frequencies makes the calibration refuse (below).
+    on the middle powers). The two probes' power ratio at the device is fitted with ``s`` (``probe_power_ratio_dB``:
+    the blue probe's power at the device less the red-side calibration's prediction; Gauss-Newton, flat prior): an
+    input line whose transfer falls across the ~21 MHz between the probes (a filter edge, a sloped cable) makes the
+    blue probe weaker than set, and at 40 kHz 1 % of that ratio moves the model variance ~11 %, so the power
+    dependence pins it (the five powers leave 3 dof).
     The common gain cancels in the readout (same gain for calibration and data), so ``s``'s sigma excludes
     it. ``line_chi2`` tests the traces' consistency; above :data:`entangled_drums.stats.fitting.MAX_CHI2_REDUCED`
     per degree of freedom the calibration is refused (:class:`FitError`): an inflated sigma would hide a model
@@ -497,13 +502,13 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     theta, theta_cov = _probe_cal_inputs(sideband, n_base)
     theta_sigma = np.sqrt(np.diag(theta_cov))
 
-    def variance(tones, th):
+    def variance(tones, th, ratio_db=0.0):
         """The model's <X+^2> of a trace with probe ``tones`` ((f, dBm) red, then blue) at calibrated inputs ``th``
-        (:data:`PROBE_CAL_SOURCES`)."""
+        (:data:`PROBE_CAL_SOURCES`), the blue probe's power at the device ``ratio_db`` off the red-side calibration's."""
         K1, K2, g1, g2, n1, n2 = th
         (f_red, p_red), (f_blue, p_blue) = tones
         g_red = float(drive.coupling(K1, p_red, f_red - f_c, kappa, f_c))
-        g_blue = float(drive.coupling(K2, p_blue, f_blue - f_c, kappa, f_c))
+        g_blue = float(drive.coupling(K2, p_blue + ratio_db, f_blue - f_c, kappa, f_c))
         # the probe pair defines the mechanical frame: Delta = its half-spacing minus the mean drum frequency
         Delta = 0.5 * (f_blue - f_red) - 0.5 * (sideband["f1"] + sideband["f2"])
         params = base.replace(
@@ -517,64 +522,95 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
             delta_plus=Delta,
             delta_minus=-Delta,
         )
-        return float(collective_variances(params, 0.0)[0]), g_red, g_blue, params
+        var = float(collective_variances(params, 0.0)[0])
+        # the readout's k(g) is the area per unit variance of *balanced* probes g (readout.correction); with the blue
+        # probe off balance the line's area per variance differs, so the trace is compared with the variance that
+        # balanced probes would read for the same area: var x k_actual / k_balanced
+        balanced = params.replace(probe_g_plus=g_red)
+        k_ratio = (probe_area(params) / var) / (probe_area(balanced) / float(collective_variances(balanced, 0.0)[0]))
+        return var, g_red, g_blue, params, var * k_ratio
 
-    rows, jac = [], []
+    recorded_areas, tones_all, sigmas = [], [], []
     for i in range(ds.sizes["trace"]):
         f, psd = _trace(ds, i)
         quanta = to_quanta(f, psd, gain_db, n_add)
         sigma = quanta_sigma(f, psd, ds["n_averages"].values[i], gain_db)
-        recorded, s_recorded = peak_area(f, quanta, sigma)
-        tones = (tone(ds, i, "probe_red"), tone(ds, i, "probe_blue"))
-        var, g_red, g_blue, params = variance(tones, theta)
-        fraction = peak_area(f, probe_signal(params, f - f_c), sigma)[0] / probe_area(params)
-        area, s_area = recorded / fraction, s_recorded / fraction
-        grad = []
-        for j, step in enumerate(theta_sigma):
-            up, down = theta.copy(), theta.copy()
-            up[j] += step
-            down[j] -= step
-            grad.append((np.log(variance(tones, up)[0]) - np.log(variance(tones, down)[0])) / (2.0 * step))
-        jac.append(grad)
-        g = np.asarray(grad)
-        rows.append(
-            {
-                "power_red_dBm": tones[0][1],
-                "power_blue_dBm": tones[1][1],
-                "g_red": g_red,
-                "g_blue": g_blue,
-                "area": area,
-                "area_sigma": s_area,
-                "recorded_area": recorded,
-                "window_fraction": fraction,
-                "variance_model": var,
-                "variance_sigma": var * float(np.sqrt(g @ theta_cov @ g)),
-                "area_per_variance": area / var,
-            }
-        )
-    P = np.array([10 ** (r["power_red_dBm"] / 10) for r in rows])
-    var = np.array([r["variance_model"] for r in rows])
-    area = np.array([r["area"] for r in rows])
-    rel_area = np.array([r["area_sigma"] for r in rows]) / area
-    J = np.array(jac)
-    cov_model = J @ theta_cov @ J.T
-    cov = np.diag(rel_area**2) + cov_model
-    ones = np.ones((len(rows), 1))
-    (log_s,), log_cov, chi2 = generalised_least_squares(ones, np.log(area / (P * var)), cov)
+        recorded_areas.append(peak_area(f, quanta, sigma))
+        tones_all.append((tone(ds, i, "probe_red"), tone(ds, i, "probe_blue")))
+        sigmas.append((f, sigma))
+    P = np.array([10 ** (t[0][1] / 10) for t in tones_all])
+
+    def at_ratio(ratio_db):
+        """Per trace at the blue probe's power offset ``ratio_db``: rows, d log var / d theta, d log var / d ratio."""
+        rows, jac, d_ratio = [], [], []
+        for (recorded, s_recorded), tones, (f, sigma) in zip(recorded_areas, tones_all, sigmas, strict=True):
+            var, g_red, g_blue, params, v_eff = variance(tones, theta, ratio_db)
+            fraction = peak_area(f, probe_signal(params, f - f_c), sigma)[0] / probe_area(params)
+            area, s_area = recorded / fraction, s_recorded / fraction
+            grad = []
+            for j, step in enumerate(theta_sigma):
+                up, down = theta.copy(), theta.copy()
+                up[j] += step
+                down[j] -= step
+                grad.append(
+                    (np.log(variance(tones, up, ratio_db)[4]) - np.log(variance(tones, down, ratio_db)[4])) / (2 * step)
+                )
+            jac.append(grad)
+            h = RATIO_STEP_DB
+            d_ratio.append(
+                (np.log(variance(tones, theta, ratio_db + h)[4]) - np.log(variance(tones, theta, ratio_db - h)[4]))
+                / (2 * h)
+            )
+            g = np.asarray(grad)
+            rows.append(
+                {
+                    "power_red_dBm": tones[0][1],
+                    "power_blue_dBm": tones[1][1],
+                    "g_red": g_red,
+                    "g_blue": g_blue,
+                    "area": area,
+                    "area_sigma": s_area,
+                    "recorded_area": recorded,
+                    "window_fraction": fraction,
+                    "variance_model": var,
+                    "variance_balanced_equivalent": v_eff,
+                    "variance_sigma": v_eff * float(np.sqrt(g @ theta_cov @ g)),
+                    "area_per_variance": area / v_eff,
+                }
+            )
+        return rows, np.array(jac), np.array(d_ratio)
+
+    # Gauss-Newton in the blue probe's power offset r (dB): log(area / P) = log s + log var(r), linearised at r
+    ratio = 0.0
+    for _ in range(MAX_RATIO_ITERATIONS):
+        rows, J, d_ratio = at_ratio(ratio)
+        var = np.array([r["variance_balanced_equivalent"] for r in rows])
+        area = np.array([r["area"] for r in rows])
+        rel_area = np.array([r["area_sigma"] for r in rows]) / area
+        cov_model = J @ theta_cov @ J.T
+        cov = np.diag(rel_area**2) + cov_model
+        design = np.column_stack([np.ones(len(rows)), d_ratio])
+        y = np.log(area / (P * var)) + d_ratio * ratio
+        (log_s, new_ratio), log_cov, chi2 = generalised_least_squares(design, y, cov)
+        step, ratio = new_ratio - ratio, float(new_ratio)
+        if abs(step) < 1e-5:
+            break
+    else:
+        raise FitError(f"probe calibration: the probes' power ratio did not converge (last step {step:.3g} dB)")
+    rows, J, d_ratio = at_ratio(ratio)
     slope = float(np.exp(log_s))
-    dof = len(rows) - 1
+    dof = len(rows) - 2
     if chi2 > MAX_CHI2_REDUCED * dof:
-        per_trace = ", ".join(f"{a / (p * v):.4g}" for a, p, v in zip(area, P, var, strict=True))
+        per_trace = ", ".join(f"{r['area_per_variance'] / p:.4g}" for r, p in zip(rows, P, strict=True))
         raise FitError(
             f"probe calibration: its {len(rows)} probe powers disagree on the area per unit variance per mW "
-            f"(chi2 = {chi2:.4g} for {dof} dof, above {MAX_CHI2_REDUCED:g} per dof; per power, weakest "
-            f"first: {per_trace}). The model's variance under the probes does not describe the traces: check the two "
-            "probes' powers at the device (an input line whose transfer differs between f_c -+ f_m), g1/g2 and the "
-            "gain's stability"
+            f"(chi2 = {chi2:.4g} for {dof} dof, above {MAX_CHI2_REDUCED:g} per dof, with the probes' power ratio "
+            f"fitted at {ratio:+.3f} dB; per power, weakest first: {per_trace}). The model's variance under the "
+            "probes does not describe the traces: check g1/g2, the drums' base occupations and the gain's stability"
         )
-    # the GLS weights split the sigma into the areas' noise and the model variance's (before inflation)
-    weights = np.linalg.solve(cov, ones).ravel()
-    weights /= weights.sum()
+    # the GLS weights of log s split its sigma into the areas' noise and the model variance's (before inflation)
+    Ci = np.linalg.inv(cov)
+    weights = (np.linalg.inv(design.T @ Ci @ design) @ design.T @ Ci)[0]
     stat = float(np.sqrt(weights @ np.diag(rel_area**2) @ weights))
     model = float(np.sqrt(weights @ cov_model @ weights))
     for r, w in zip(rows, weights, strict=True):
@@ -585,6 +621,8 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         "line_dof": dof,
         "area_per_variance_per_mW": slope,
         "area_per_variance_per_mW_sigma": slope * float(np.sqrt(log_cov[0, 0])),
+        "probe_power_ratio_dB": ratio,
+        "probe_power_ratio_dB_sigma": float(np.sqrt(log_cov[1, 1])),
         "area_per_variance_per_mW_stat_sigma": slope * stat,
         "area_per_variance_per_mW_model_sigma": slope * model,
         "model_sources": list(PROBE_CAL_SOURCES),
