@@ -504,7 +504,8 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
 
     def variance(tones, th, ratio_db=0.0):
         """The model's <X+^2> of a trace with probe ``tones`` ((f, dBm) red, then blue) at calibrated inputs ``th``
-        (:data:`PROBE_CAL_SOURCES`), the blue probe's power at the device ``ratio_db`` off the red-side calibration's."""
+        (:data:`PROBE_CAL_SOURCES`), the blue probe's power at the device ``ratio_db`` off the red-side calibration's:
+        ``(variance, g_red, g_blue, params, balanced-equivalent variance)``."""
         K1, K2, g1, g2, n1, n2 = th
         (f_red, p_red), (f_blue, p_blue) = tones
         g_red = float(drive.coupling(K1, p_red, f_red - f_c, kappa, f_c))
