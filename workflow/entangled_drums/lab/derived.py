@@ -79,7 +79,13 @@ def derived_truth(lab):
     base = lab.occupation(1, lab.T_base), lab.occupation(2, lab.T_base)
     # the probe constant: area per unit <X+^2> per mW of red-probe power, pumps off, at the working g
     settings = lab.probe_settings(None)
-    tones, shift, n_pn = lab.tones(lab.device_settings(settings))
+    # for balanced probes at the device (the analysis' k(g) is the balanced one): the blue probe's power corrected
+    # for the input line's transfer between the probes relative to their drums' red-side calibrations (the slope)
+    (f_r, p_r, fam_r, e_r), (f_b, p_b, fam_b, e_b) = settings["probe_red"], settings["probe_blue"]
+    loss_r = lab.transmission_db(lab.f_c - lab.f_nom[1]) - lab.transmission_db(f_r)
+    loss_b = lab.transmission_db(lab.f_c - lab.f_nom[2]) - lab.transmission_db(f_b)
+    balanced = dict(settings, probe_blue=(f_b, p_b + loss_b - loss_r, fam_b, e_b))
+    tones, shift, n_pn = lab.tones(lab.device_settings(balanced))
     off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
     # pumps off: narrow lines (~0.3 kHz), their whole area (+-Omega/2, 3.25 Hz bins; the recorded +-15 kHz hold ~99 %)
     area_cal = probe_area(lab, off, tones, off, [], omega, half=0.5 * omega, bins=200001)
