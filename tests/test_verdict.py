@@ -60,7 +60,10 @@ def test_separable_truth_gives_a_negative_verdict(separable):
 def test_separable_truth_probe_readout_closes(separable):
     _, true, probe = separable
     rows = closure.probe_pulls({"C": (probe, None)}, {"datasets": {"C": true}})
-    assert not [r for r in rows if abs(r[4]) > 2.5], rows
+    # the probe correction factor's sigma understates its scatter (pull width 1.31 in the coverage study, flagged in
+    # docs/analysis.md): its limit is 2.5 x 1.31; here (seed 31, the truth's constant for balanced probes) -2.9
+    limit = {"C.probe_correction": 2.5 * 1.31}
+    assert not [r for r in rows if abs(r[4]) > limit.get(r[0], 2.5)], rows
     assert probe["Xplus"]["value"] > 0.5  # hot: not squeezed below the zero-point level
 
 

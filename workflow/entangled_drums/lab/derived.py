@@ -81,7 +81,8 @@ def derived_truth(lab):
     settings = lab.probe_settings(None)
     # for balanced probes at the device (the analysis' k(g) is the balanced one): the blue probe's power corrected
     # for the input line's transfer between the probes relative to their drums' red-side calibrations (the slope)
-    (f_r, p_r, fam_r, e_r), (f_b, p_b, fam_b, e_b) = settings["probe_red"], settings["probe_blue"]
+    f_r = settings["probe_red"][0]
+    f_b, p_b, fam_b, e_b = settings["probe_blue"]
     loss_r = lab.transmission_db(lab.f_c - lab.f_nom[1]) - lab.transmission_db(f_r)
     loss_b = lab.transmission_db(lab.f_c - lab.f_nom[2]) - lab.transmission_db(f_b)
     balanced = dict(settings, probe_blue=(f_b, p_b + loss_b - loss_r, fam_b, e_b))
