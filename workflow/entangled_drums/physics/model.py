@@ -19,7 +19,10 @@ to ``X+^phi = X+ cos phi + P+ sin phi`` only (``H_d = 2 sqrt(2) g x_d X+^phi``);
 tones then differ in phase by ``2 phi`` (a phase ``e^{i phi}`` on the blue tone alone
 would measure ``X+^{phi/2}``).
 
-Quadrature order: ``(x_a, p_a, [x_d, p_d,] x1, p1, x2, p2)``; the probe mode ``d`` is present
+With ``counter_rotating`` the far components every tone's off-resonant coupling reaches (``aS, aAS, [dS, dAS,]
+b1F, b2F``, docs/model.md §2) follow; ``cavity_shift`` moves every cavity component's detuning from its frame.
+
+Quadrature order: ``(x_a, p_a, [x_d, p_d,] x1, p1, x2, p2[, far components])``; the probe mode ``d`` is present
 only when a probe coupling is non-zero. Vacuum variance 1/2 (see :mod:`entangled_drums.physics.units`).
 """
 
