@@ -22,13 +22,22 @@ def probe_photon_ratio(params):
     return ((params.probe_g_minus / rho) ** 2 + params.probe_g_plus**2) / pumps if pumps > 0 else 0.0
 
 
+def probes_only_shift(params):
+    """The probes' part (Hz) of the cavity's shift of ``params`` (probes on): what remains with the pumps off."""
+    r = probe_photon_ratio(params)
+    return params.cavity_shift * r / (1.0 + r)
+
+
 def area_per_variance(params, g):
     """Calibration constant ``k(g)`` (quanta x Hz per unit variance): balanced probes ``g``, pumps off (so the cavity's
     shift is the probes' part of ``params``' alone, :func:`probe_photon_ratio`)."""
-    r = probe_photon_ratio(params)
-    probes_part = params.cavity_shift * r / (1.0 + r)
     cal = params.replace(
-        G_minus=0.0, G_plus=0.0, probe_g_minus=g, probe_g_plus=g, probe_phase=0.0, cavity_shift=probes_part
+        G_minus=0.0,
+        G_plus=0.0,
+        probe_g_minus=g,
+        probe_g_plus=g,
+        probe_phase=0.0,
+        cavity_shift=probes_only_shift(params),
     )
     return probe_area(cal) / float(collective_variances(cal, 0.0)[0])
 
@@ -70,8 +79,7 @@ def _idealised(balanced, ideal, omega_scale):
         # with them, a drum moved to fbar - 10 Omega would be pumped unstable by the far sidebands)
         changes.update(f1=fbar - omega_scale * omega, f2=fbar + omega_scale * omega, counter_rotating=False)
     if "pumps" in ideal:  # and their part of the cavity's shift
-        r = probe_photon_ratio(balanced)
-        changes.update(G_minus=0.0, G_plus=0.0, cavity_shift=balanced.cavity_shift * r / (1.0 + r))
+        changes.update(G_minus=0.0, G_plus=0.0, cavity_shift=probes_only_shift(balanced))
     return balanced.replace(**changes)
 
 
