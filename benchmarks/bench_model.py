@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 from entangled_drums import Params, linear_system, pump_spectrum, steady_state  # noqa: E402
+from entangled_drums.physics import _kernels  # noqa: E402
 from entangled_drums.physics.spectra import probe_spectrum, reference_output_spectrum  # noqa: E402
 
 TARGETS_US = {"pump spectrum, 2001 points": 50.0, "steady state (6x6)": 100.0}
@@ -43,6 +44,7 @@ def main():
     f = np.linspace(-1.5e6, 2.5e6, 2001)
     system = linear_system(C)
     far, far_probes = C.replace(counter_rotating=True), probes.replace(counter_rotating=True)
+    drift14 = linear_system(far).A
 
     cases = [
         ("steady state (6x6)", lambda: steady_state(C)),
@@ -56,6 +58,10 @@ def main():
         ("steady state (14x14, counter-rotating)", lambda: steady_state(far)),
         ("pump spectrum, 2001 points (14x14)", lambda: pump_spectrum(far, f)),
         ("probe spectrum, 2001 points (20x20)", lambda: probe_spectrum(far_probes, f)),
+        # the eigensolver of the 14x14 drift, before (complex Schur throughout) and now (real Schur, then complex)
+        ("Schur form (14x14), complex QR (before)", lambda: _kernels._schur(drift14)),
+        ("Schur form (14x14), real double-shift QR", lambda: _kernels._real_schur(drift14)),
+        ("eigensystem (14x14)", lambda: _kernels.eigensystem(drift14)),
     ]
     print(
         f"# model benchmarks  (python {platform.python_version()}, numpy {np.__version__}, "
@@ -73,6 +79,8 @@ def main():
     print(f"{'speed-up of the fast pump spectrum vs naive':<44} {naive / fast:12.0f}x")
     lyap = results["steady state (6x6), scipy Lyapunov"] / results["steady state (6x6)"]
     print(f"{'speed-up of the steady state vs scipy':<44} {lyap:12.1f}x")
+    schur = results["Schur form (14x14), complex QR (before)"] / results["Schur form (14x14), real double-shift QR"]
+    print(f"{'speed-up of the real Schur form (14x14)':<44} {schur:12.1f}x")
     return 0
 
 

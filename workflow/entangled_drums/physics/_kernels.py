@@ -241,11 +241,187 @@ def _schur(A):
     return H, Q, True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=True)
+def _reflect(H, Q, k, nr, x, y, z, col_from, row_to):
+    """Apply the Householder reflector that maps ``(x, y[, z])`` onto the first axis to rows ``k..k+nr-1`` of
+    ``H`` (columns ``col_from..n-1``), the same columns of ``H`` (rows ``0..row_to``) and of ``Q``."""
+    n = H.shape[0]
+    alpha = np.sqrt(x * x + y * y + z * z)
+    if alpha == 0.0:
+        return
+    v0 = x + alpha if x >= 0.0 else x - alpha
+    v1 = y
+    v2 = z if nr == 3 else 0.0
+    beta = 2.0 / (v0 * v0 + v1 * v1 + v2 * v2)
+    for j in range(col_from, n):
+        s = v0 * H[k, j] + v1 * H[k + 1, j]
+        if nr == 3:
+            s += v2 * H[k + 2, j]
+        s *= beta
+        H[k, j] -= s * v0
+        H[k + 1, j] -= s * v1
+        if nr == 3:
+            H[k + 2, j] -= s * v2
+    for i in range(row_to + 1):
+        s = H[i, k] * v0 + H[i, k + 1] * v1
+        if nr == 3:
+            s += H[i, k + 2] * v2
+        s *= beta
+        H[i, k] -= s * v0
+        H[i, k + 1] -= s * v1
+        if nr == 3:
+            H[i, k + 2] -= s * v2
+    for i in range(n):
+        s = Q[i, k] * v0 + Q[i, k + 1] * v1
+        if nr == 3:
+            s += Q[i, k + 2] * v2
+        s *= beta
+        Q[i, k] -= s * v0
+        Q[i, k + 1] -= s * v1
+        if nr == 3:
+            Q[i, k + 2] -= s * v2
+
+
+@njit(cache=True, error_model="numpy", fastmath=True)
+def _real_schur(A):
+    """Complex Schur form ``A = Q T Q^H`` of a real matrix by way of its real Schur form.
+
+    Householder reduction to Hessenberg form, Francis double-shift QR sweeps in real arithmetic (Golub & Van
+    Loan, Algorithms 7.5.1-7.5.2) to a quasi-triangular ``T`` whose 2x2 blocks hold the complex-conjugate pairs,
+    then one complex rotation per 2x2 block to triangular form (as scipy's ``rsf2csf``). For the 14x14 drift of
+    the counter-rotating model ~3x faster than :func:`_schur`, which works in complex arithmetic throughout.
+    Returns ``(T, Q, ok)``; ``ok`` is False if the iteration did not converge (the caller then uses
+    :func:`_schur`).
+    """
+    n = A.shape[0]
+    H = A.astype(np.float64).copy()
+    Q = np.eye(n)
+    for k in range(n - 2):  # Householder: zero H[k+2:, k]
+        x = H[k + 1, k]
+        rest = 0.0
+        for i in range(k + 2, n):
+            rest += H[i, k] * H[i, k]
+        if rest == 0.0:
+            continue
+        alpha = np.sqrt(x * x + rest)
+        v = np.zeros(n)
+        v[k + 1] = x + alpha if x >= 0.0 else x - alpha
+        for i in range(k + 2, n):
+            v[i] = H[i, k]
+        beta = 2.0 / (v[k + 1] * v[k + 1] + rest)
+        for j in range(n):  # H <- (I - beta v v^T) H
+            s = 0.0
+            for i in range(k + 1, n):
+                s += v[i] * H[i, j]
+            s *= beta
+            for i in range(k + 1, n):
+                H[i, j] -= s * v[i]
+        for i in range(n):  # H <- H (I - beta v v^T), Q <- Q (I - beta v v^T)
+            s = 0.0
+            sq = 0.0
+            for j in range(k + 1, n):
+                s += H[i, j] * v[j]
+                sq += Q[i, j] * v[j]
+            s *= beta
+            sq *= beta
+            for j in range(k + 1, n):
+                H[i, j] -= s * v[j]
+                Q[i, j] -= sq * v[j]
+        for i in range(k + 2, n):
+            H[i, k] = 0.0
+    hi = n - 1
+    iterations = 0
+    total = 0
+    while hi > 0:
+        lo = hi
+        while lo > 0:
+            if abs(H[lo, lo - 1]) <= _EPS * (abs(H[lo - 1, lo - 1]) + abs(H[lo, lo])):
+                H[lo, lo - 1] = 0.0
+                break
+            lo -= 1
+        if lo == hi:  # a real eigenvalue
+            hi -= 1
+            iterations = 0
+            continue
+        if lo == hi - 1:  # a 2x2 block: split in the complex stage below
+            hi -= 2
+            iterations = 0
+            continue
+        iterations += 1
+        total += 1
+        if total > 60 * n:
+            return H.astype(np.complex128), Q.astype(np.complex128), False
+        if iterations % 11 == 10:  # exceptional shift against cycling: a double real shift
+            mu = H[hi, hi] + abs(H[hi, hi - 1]) + abs(H[hi - 1, hi - 2])
+            s = 2.0 * mu
+            t = mu * mu
+        else:  # the eigenvalues of the trailing 2x2 block
+            s = H[hi - 1, hi - 1] + H[hi, hi]
+            t = H[hi - 1, hi - 1] * H[hi, hi] - H[hi - 1, hi] * H[hi, hi - 1]
+        x = H[lo, lo] * H[lo, lo] + H[lo, lo + 1] * H[lo + 1, lo] - s * H[lo, lo] + t
+        y = H[lo + 1, lo] * (H[lo, lo] + H[lo + 1, lo + 1] - s)
+        z = H[lo + 1, lo] * H[lo + 2, lo + 1]
+        for k in range(lo, hi - 1):  # the bulge chase: a 3-row reflector at rows k..k+2
+            _reflect(H, Q, k, 3, x, y, z, max(lo, k - 1), min(k + 3, hi))
+            if k > lo:
+                H[k + 1, k - 1] = 0.0
+                H[k + 2, k - 1] = 0.0
+            x = H[k + 1, k]
+            y = H[k + 2, k]
+            if k < hi - 2:
+                z = H[k + 3, k]
+        _reflect(H, Q, hi - 1, 2, x, y, 0.0, max(lo, hi - 2), hi)
+        if hi - 2 >= lo:
+            H[hi, hi - 2] = 0.0
+    T = H.astype(np.complex128)
+    U = Q.astype(np.complex128)
+    for i in range(n):  # below the subdiagonal: exact zeros
+        for j in range(i - 1):
+            T[i, j] = 0.0
+    k = 0
+    while k < n - 1:  # one unitary rotation per 2x2 block: G^H B G upper triangular, G's first column B's eigenvector
+        if T[k + 1, k] == 0.0:
+            k += 1
+            continue
+        a = T[k, k]
+        b = T[k, k + 1]
+        c = T[k + 1, k]
+        d = T[k + 1, k + 1]
+        mu = 0.5 * (a + d) + np.sqrt(0.25 * (a - d) * (a - d) + b * c)
+        v0, v1 = b, mu - a
+        w0, w1 = mu - d, c
+        if abs(w0) ** 2 + abs(w1) ** 2 > abs(v0) ** 2 + abs(v1) ** 2:
+            v0, v1 = w0, w1
+        norm = np.sqrt(abs(v0) ** 2 + abs(v1) ** 2)
+        v0 /= norm
+        v1 /= norm
+        for i in range(k + 2):  # columns k, k+1: T G
+            t0 = T[i, k]
+            t1 = T[i, k + 1]
+            T[i, k] = t0 * v0 + t1 * v1
+            T[i, k + 1] = -t0 * np.conj(v1) + t1 * np.conj(v0)
+        for j in range(k, n):  # rows k, k+1: G^H T
+            t0 = T[k, j]
+            t1 = T[k + 1, j]
+            T[k, j] = np.conj(v0) * t0 + np.conj(v1) * t1
+            T[k + 1, j] = -v1 * t0 + v0 * t1
+        for i in range(n):
+            u0 = U[i, k]
+            u1 = U[i, k + 1]
+            U[i, k] = u0 * v0 + u1 * v1
+            U[i, k + 1] = -u0 * np.conj(v1) + u1 * np.conj(v0)
+        T[k + 1, k] = 0.0
+        k += 2
+    return T, U, True
+
+
+@njit(cache=True, error_model="numpy", fastmath=True)
 def eigensystem(A):
     """Eigenvalues, eigenvectors R (unit columns), R^-1 and the condition ``||R||_F ||R^-1||_F``."""
     n = A.shape[0]
-    T, Q, ok = _schur(A)
+    T, Q, ok = _real_schur(A)
+    if not ok:
+        T, Q, ok = _schur(A)
     if not ok:
         lam, R = np.linalg.eig(A.astype(np.complex128))
         Rinv = np.linalg.inv(R)
@@ -256,7 +432,7 @@ def eigensystem(A):
     scale = 0.0
     for k in range(n):
         scale = max(scale, abs(lam[k]))
-    tiny = _EPS * max(scale, 1e-300)
+    tiny = max(_EPS * scale, 1e-300)  # a normal number: fastmath flushes subnormals to zero
     Y = np.zeros((n, n), dtype=np.complex128)  # eigenvectors of T (upper triangular)
     for k in range(n):
         Y[k, k] = 1.0
