@@ -79,9 +79,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "imperfections"))
     parser.add_argument("--only", nargs="*", help="imperfections to switch on alone (default: every one)")
+    parser.add_argument(
+        "--gain-shape-terms", type=int, default=None, help="the analysis' device.gain_shape_terms (default: config's)"
+    )
     args = parser.parse_args()
     raw = yaml.safe_load((ROOT / "config" / "simulation.yaml").read_text())
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    if args.gain_shape_terms is not None:
+        config["device"]["gain_shape_terms"] = args.gain_shape_terms
     names = list(raw["imperfections"])
     others = [n for n in (args.only or names) if n not in MODELLED]
     archive = [n for n in names if raw["imperfections"][n]]

@@ -99,7 +99,7 @@ def draw(ax, ax_res, name, offset=0.0, color="black"):
     s, i, result = fitted[name]
     ds = series[s]
     f = np.asarray(ds["frequency"].values[i])
-    psd = np.asarray(ds["psd"].values[i])
+    psd = np.asarray(ds["psd"].values[i]) / pumpfit.gain_shape(result.x, ds, i, device, sideband)  # flat if no shape
     keep = np.abs(f - device["f_c"]) < 250e3
     gain, n_add = result.value("gain_dB"), result.value("n_add")
     data = calibration.to_quanta(f, psd, gain, n_add)

@@ -44,7 +44,7 @@ def check_trace(f, psd, n_averages, x_draws, device, sideband, rng, rbw=0.0, mid
     values averaged over the draws, and the standardised residuals at the draws' mean model (for a figure).
     """
     f, y, n = np.asarray(f, dtype=float), np.asarray(psd, dtype=float), float(n_averages)
-    mus = np.array([model_psd(x, f, device, sideband, rbw, midpoint) for x in np.atleast_2d(x_draws)])
+    mus = np.array([model_psd(x, f, device, sideband, rbw, midpoint, psd) for x in np.atleast_2d(x_draws)])
     y_rep = rng.gamma(n, mus / n)
     obs = _discrepancies(y[None, :], mus, n)
     rep = _discrepancies(y_rep, mus, n)

@@ -166,12 +166,35 @@ def params_from(x, device, sideband, midpoint=None):
     )
 
 
-def model_psd(x, f, device, sideband, rbw=0.0, midpoint=None):
+def gain_shape_terms(device):
+    """Legendre terms of the gain shape profiled across each pump trace (config ``device.gain_shape_terms``; 0: a
+    flat gain): :mod:`entangled_drums.physics.instrument`."""
+    return int(device.get("gain_shape_terms", 0))
+
+
+def model_psd(x, f, device, sideband, rbw=0.0, midpoint=None, psd=None):
     """Expected PSD (W/Hz) at lab frequencies ``f`` for fit vector ``x``, through the analyser's resolution filter of
     3 dB width ``rbw`` (Hz; the trace's, :func:`entangled_drums.physics.spectra.output_spectrum`); ``midpoint``: the
-    tones' (:func:`params_from`)."""
+    tones' (:func:`params_from`). With :func:`gain_shape_terms` > 0 and the recorded trace ``psd`` given, times the
+    gain shape profiled against it (:func:`entangled_drums.physics.instrument.profile_gain_shape`)."""
     S = pump_spectrum(params_from(x, device, sideband, midpoint), f - float(device["f_c"]), rbw=rbw)
-    return instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
+    mean = instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
+    terms = gain_shape_terms(device)
+    if psd is None or terms == 0:
+        return mean
+    return mean * instrument.profile_gain_shape(psd, mean, instrument.gain_shape_basis(f, terms))
+
+
+def gain_shape(x, ds, i, device, sideband):
+    """The gain shape across pump trace ``i`` of series ``ds`` profiled at fit vector ``x`` (shape ``(n,)``; ones for
+    :func:`gain_shape_terms` = 0): the recorded trace divided by it is what the flat-gain model describes."""
+    f = np.asarray(ds["frequency"].values[i], dtype=float)
+    psd = np.asarray(ds["psd"].values[i], dtype=float)
+    terms = gain_shape_terms(device)
+    if terms == 0:
+        return np.ones_like(psd)
+    mean = model_psd(x, f, device, sideband, float(ds["rbw"].values[i]), tone_midpoint(ds, i, device))
+    return instrument.profile_gain_shape(psd, mean, instrument.gain_shape_basis(f, terms))
 
 
 def model_quanta(x, f, device, sideband, rbw=0.0, midpoint=None):
@@ -196,7 +219,7 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
 
     def residuals(x):
         try:
-            m = model_psd(x, f, device, sideband, rbw, midpoint)
+            m = model_psd(x, f, device, sideband, rbw, midpoint, psd)
         except UnstableSystemError:  # a penalty that grows with the instability steers the optimiser back
             growth = np.linalg.eigvals(drift_matrix(params_from(x, device, sideband))[0]).real.max()
             return np.full(f.size, 1e3 * (1.0 + growth))
@@ -205,7 +228,9 @@ def fit_trace(ds, i, device, sideband, settings, start=None, label=None):
     x0 = _stable_start(x0, device, sideband)
 
     bounds = {"n_c": (0.0, np.inf), "n_m1": (0.0, np.inf), "n_m2": (0.0, np.inf)}
-    result = fit(residuals, x0, NAMES, prior, x_scale=_SCALE, label=label, bounds=bounds)
+    result = fit(
+        residuals, x0, NAMES, prior, x_scale=_SCALE, label=label, bounds=bounds, n_profiled=gain_shape_terms(device)
+    )
     if result.chi2_reduced > MAX_CHI2_REDUCED:
         raise FitError(
             f"{label}: the fit did not reach the data (chi^2/dof = {result.chi2_reduced:.4g} > "

@@ -75,6 +75,7 @@ import emcee
 import numpy as np
 
 from ..physics import _kernels
+from ..physics.instrument import gain_shape_basis
 from ..physics.linear import MAX_EIGENBASIS_CONDITION
 from ..physics.model import UnstableSystemError
 from ..physics.spectra import filter_shift, pump_spectrum
@@ -95,7 +96,9 @@ class LogPosterior:
     Called with one fit vector ``x`` (14,) it returns a float; with ``(k, 14)`` rows it returns
     ``(k,)``, the likelihood of all rows in one compiled loop
     (:func:`entangled_drums.physics._kernels.pump_log_likelihood_batch`): emcee's ``vectorize=True``.
-    The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`.
+    The expected PSD is ``G h f (n_add + 1/2 + S)`` as in :func:`pumpfit.model_psd`, times the gain shape across
+    the trace profiled in every evaluation when ``device["gain_shape_terms"]`` > 0
+    (:mod:`entangled_drums.physics.instrument`).
     """
 
     def __init__(self, f, psd, n_avg, device, sideband, priors, bath_prior_max, rbw=0.0, midpoint=None):
@@ -110,6 +113,7 @@ class LogPosterior:
         self.limit = np.array([float(bath_prior_max[n]) for n in ("n_c", "n_m1", "n_m2")])
         self.omega = to_internal(0.5 * (sideband["f2"] - sideband["f1"]))
         self.fbar = to_internal(0.5 * (sideband["f2"] + sideband["f1"]))
+        self.basis = gain_shape_basis(self.f, pumpfit.gain_shape_terms(device))  # profiled (instrument.py)
 
     @classmethod
     def of_trace(cls, ds, i, device, sideband, priors, bath_prior_max):
@@ -155,6 +159,7 @@ class LogPosterior:
             self.fbar,
             bool(self.device["counter_rotating"]),
             np.nan if self.midpoint is None else float(self.midpoint),
+            self.basis,
         )
         for k in np.flatnonzero(status == _kernels.BATCH_ILL_CONDITIONED):
             ll[k] = self._direct(rows[k])  # near an exceptional point: the model's direct method
@@ -170,7 +175,9 @@ class LogPosterior:
             return -np.inf
         scale = db_to_linear(x[pumpfit.INDEX["gain_dB"]]) * PLANCK_H
         return float(
-            _kernels.gamma_log_likelihood(self.psd, S, self.f, scale, x[pumpfit.INDEX["n_add"]] + 0.5, self.n_avg)
+            _kernels.gamma_log_likelihood(
+                self.psd, S, self.f, scale, x[pumpfit.INDEX["n_add"]] + 0.5, self.n_avg, self.basis
+            )
         )
 
 

@@ -104,10 +104,12 @@ def prior_terms(priors, names):
     return np.array([names.index(n) for n in keys], dtype=int), mu, W
 
 
-def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2000, bounds=None):
+def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2000, bounds=None, n_profiled=0):
     """Penalised least squares. ``residuals(x)`` -> data residual vector; ``priors``: see :func:`prior_terms`.
 
     ``bounds``: {name: (low, high)} for parameters with a physical range (e.g. occupations >= 0).
+    ``n_profiled``: parameters that ``residuals`` fits internally (profiles) for every ``x``; they count in the
+    degrees of freedom.
 
     Raises :class:`FitError` naming ``label`` if the optimiser fails or the covariance is singular.
     """
@@ -165,7 +167,7 @@ def fit(residuals, x0, names, priors=None, x_scale=None, label="fit", max_nfev=2
             f"{label}: covariance is not positive definite (a parameter is not constrained: "
             f"{', '.join(bad) or 'non-finite entries'})"
         )
-    n_free = len(names)
+    n_free = len(names) + int(n_profiled)
     inflation = max(1.0, chi2 / max(1, r_data.size - n_free))
     return FitResult(list(names), x_best, cov * inflation, chi2, int(r_data.size), n_free, inflation, r_data)
 
