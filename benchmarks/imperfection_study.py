@@ -36,7 +36,7 @@ KEYS = {"Xplus_BAE": "Xplus", "Pminus_lsq": "Pminus", "duan_probe_lsq": "duan"}
 #: on every pump spectrum; the counter-rotating couplings: the model's far components; the cavity's shift with the
 #: tones on: Params.cavity_shift at the tones' frame; the input line's slope: the probe calibration's fitted power
 #: ratio): on in the baseline.
-MODELLED = ("rbw_filter", "frequency_noise", "counter_rotating", "cavity_shift", "input_slope")
+MODELLED = ("rbw_filter", "frequency_noise", "counter_rotating", "cavity_shift", "input_slope", "ripple")
 
 
 def analyse(raw_dir, truth, config):
