@@ -179,10 +179,15 @@ def model_psd(x, f, device, sideband, rbw=0.0, midpoint=None, psd=None):
     gain shape profiled against it (:func:`entangled_drums.physics.instrument.profile_gain_shape`)."""
     S = pump_spectrum(params_from(x, device, sideband, midpoint), f - float(device["f_c"]), rbw=rbw)
     mean = instrument.psd_from_quanta(S, f, x[INDEX["gain_dB"]], x[INDEX["n_add"]])
+    return mean if psd is None else mean * _profiled_shape(psd, mean, f, device)
+
+
+def _profiled_shape(psd, mean, f, device):
+    """The gain shape of trace ``psd`` against the flat-gain model ``mean`` (ones for no terms)."""
     terms = gain_shape_terms(device)
-    if psd is None or terms == 0:
-        return mean
-    return mean * instrument.profile_gain_shape(psd, mean, instrument.gain_shape_basis(f, terms))
+    if terms == 0:
+        return np.ones(np.shape(psd))
+    return instrument.profile_gain_shape(psd, mean, instrument.gain_shape_basis(f, terms))
 
 
 def gain_shape(x, ds, i, device, sideband):
@@ -190,11 +195,10 @@ def gain_shape(x, ds, i, device, sideband):
     :func:`gain_shape_terms` = 0): the recorded trace divided by it is what the flat-gain model describes."""
     f = np.asarray(ds["frequency"].values[i], dtype=float)
     psd = np.asarray(ds["psd"].values[i], dtype=float)
-    terms = gain_shape_terms(device)
-    if terms == 0:
+    if gain_shape_terms(device) == 0:
         return np.ones_like(psd)
     mean = model_psd(x, f, device, sideband, float(ds["rbw"].values[i]), tone_midpoint(ds, i, device))
-    return instrument.profile_gain_shape(psd, mean, instrument.gain_shape_basis(f, terms))
+    return _profiled_shape(psd, mean, f, device)
 
 
 def model_quanta(x, f, device, sideband, rbw=0.0, midpoint=None):
