@@ -84,6 +84,45 @@ def test_probe_calibration_traces_agree_on_the_archive(archive_calibration):
     assert abs(pull) < 2.0
 
 
+def test_a_probe_power_whose_balanced_reference_is_unstable_is_left_out(archive_calibration):
+    """K1 10 % high puts the balanced probes' reference state at the strongest power past the stability edge (the
+    replicas of seeds 1011, 1023, 1035, ... reached it within one sigma of their inputs): that power is left out and
+    named, the other four give the constant; and a one-sigma difference step that crosses the edge is halved."""
+    import copy
+
+    from entangled_drums.calibration import drums
+    from entangled_drums.data import rawdata
+    from entangled_drums.physics.model import UnstableSystemError
+
+    cal = archive_calibration
+    sideband = copy.deepcopy(cal["sideband"])
+    n_base = {d: (cal["thermal"][f"drum{d}"]["n_base"], cal["thermal"][f"drum{d}"]["n_base_sigma"]) for d in (1, 2)}
+    sideband["K1"] *= 1.1
+    probe = drums.probe_calibration(
+        rawdata.load(ROOT / "data" / "raw" / "probe_cal.nc"),
+        sideband["gain_dB"],
+        sideband["n_add"],
+        cal["device"],
+        sideband,
+        n_base,
+    )
+    strongest = max(t["power_red_dBm"] for t in cal["probe"]["traces"])
+    assert [e["power_red_dBm"] for e in probe["excluded_traces"]] == [strongest]
+    assert len(probe["traces"]) == 4 and probe["line_dof"] == 2
+    assert cal["probe"]["excluded_traces"] == []
+
+    def edge(x):  # log(1 - x0) with no steady state at x0 >= 1
+        if x[0] >= 1.0:
+            raise UnstableSystemError("past the edge")
+        return np.log(1.0 - x[0])
+
+    # 0.5, 0.25 and 0.125 cross the edge at 1; 0.0625 is the first step with both sides stable
+    d = drums._central_difference(edge, np.array([0.9]), 0, 0.5)
+    assert d == pytest.approx((np.log(1 - 0.9625) - np.log(1 - 0.8375)) / 0.125, rel=1e-12)
+    with pytest.raises(drums.FitError, match="no steady state"):
+        drums._central_difference(edge, np.array([1.0]), 0, 0.5)
+
+
 def test_a_probe_calibration_its_model_cannot_describe_is_refused(archive_calibration):
     """The strongest probe trace's area 30 % low (as if the blue probe reached the device weaker than its calibration
     says: the probes then cool the drums more than the model holds): the calibration stops with an error naming the

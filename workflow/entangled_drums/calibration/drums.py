@@ -21,7 +21,7 @@
 import numpy as np
 
 from ..physics import drive, instrument
-from ..physics.model import Params, collective_variances, single_tone
+from ..physics.model import Params, UnstableSystemError, collective_variances, single_tone
 from ..physics.spectra import SIGMA_PER_FWHM, probe_area, probe_signal, pump_spectrum
 from ..physics.units import PLANCK_H, bose_occupation, db_to_linear
 from ..stats.fitting import MAX_CHI2_REDUCED, FitError, fit, generalised_least_squares, weighted_line
@@ -440,6 +440,8 @@ def quanta_sigma(f, psd, n_averages, gain_db):
 PROBE_CAL_SOURCES = ("K1", "K2", "gamma1", "gamma2", "n1", "n2")
 #: Step (dB) of the central difference in the probes' power ratio, and the Gauss-Newton iterations allowed.
 RATIO_STEP_DB, MAX_RATIO_ITERATIONS = 0.01, 10
+#: Halvings allowed of a one-sigma central-difference step in the calibrated inputs whose far side has no steady state.
+MAX_STEP_HALVINGS = 12
 
 
 def _probe_cal_inputs(sideband, n_base):
@@ -452,6 +454,20 @@ def _probe_cal_inputs(sideband, n_base):
     cov[2:4, 2:4] = np.asarray(sideband["gamma_covariance"], float)
     cov[4, 4], cov[5, 5] = n_base[1][1] ** 2, n_base[2][1] ** 2
     return values, cov
+
+
+def _central_difference(func, x, j, step):
+    """d func / d x[j] by a central difference at ``step``, halved (at most :data:`MAX_STEP_HALVINGS` times) while a
+    side has no steady state (:class:`UnstableSystemError`): near the stability edge the derivative is local."""
+    for _ in range(MAX_STEP_HALVINGS + 1):
+        up, down = x.copy(), x.copy()
+        up[j] += step
+        down[j] -= step
+        try:
+            return (func(up) - func(down)) / (2 * step)
+        except UnstableSystemError:
+            step = 0.5 * step
+    raise FitError(f"probe calibration: no steady state within {step:.3g} of input {j} ({PROBE_CAL_SOURCES[j]})")
 
 
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
@@ -472,7 +488,8 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     photon energy's 0.39 %, :mod:`entangled_drums.physics.drive`), and 0.3-0.5 % per 1 % of K1, K2, n1, n2:
     more than the area's noise (0.1 %). ``s`` is the generalised least-squares mean of ``log s_i`` with the
     covariance of both: the areas' noise (independent) and the model variance's, propagated from
-    :data:`PROBE_CAL_SOURCES` (correlated between traces; central differences at one sigma; each pair's
+    :data:`PROBE_CAL_SOURCES` (correlated between traces; central differences at one sigma, halved while a side has
+    no steady state, :func:`_central_difference`; each pair's
     covariance as its calibration gives it, the pairs taken as independent). The weights follow from those
     correlations (on the archive 0.07, 0.24, 0.61, 0.77, -0.68 from the weakest power up: the estimate leans
     on the middle powers). The two probes' power ratio at the device is fitted with ``s`` (``probe_power_ratio_dB``:
@@ -480,6 +497,10 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     input line whose transfer falls across the ~21 MHz between the probes (a filter edge, a sloped cable) makes the
     blue probe weaker than set, and at 40 kHz 1 % of that ratio moves the model variance ~11 %, so the power
     dependence pins it (the five powers leave 3 dof).
+    The comparison needs the balanced probes' reference state at each power; a power where it has no steady state
+    at the calibrated inputs (balanced probes are slightly blue-heavy on one drum when g1 != g2, so near 40 kHz the
+    edge can lie within the inputs' sigma) is left out and listed under ``excluded_traces``; fewer than three powers
+    left is an error.
     The common gain cancels in the readout (same gain for calibration and data), so ``s``'s sigma excludes
     it. ``line_chi2`` tests the traces' consistency; above :data:`entangled_drums.stats.fitting.MAX_CHI2_REDUCED`
     per degree of freedom the calibration is refused (:class:`FitError`): an inflated sigma would hide a model
@@ -531,14 +552,27 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         k_ratio = (probe_area(params) / var) / (probe_area(balanced) / float(collective_variances(balanced, 0.0)[0]))
         return var, g_red, g_blue, params, var * k_ratio
 
-    recorded_areas, tones_all, sigmas = [], [], []
+    recorded_areas, tones_all, sigmas, excluded = [], [], [], []
     for i in range(ds.sizes["trace"]):
+        tones = (tone(ds, i, "probe_red"), tone(ds, i, "probe_blue"))
+        try:
+            variance(tones, theta)
+        except UnstableSystemError as err:  # the balanced reference has no steady state: v_eff is undefined here
+            excluded.append({"index": i, "power_red_dBm": tones[0][1], "reason": f"balanced probes unstable: {err}"})
+            continue
         f, psd = _trace(ds, i)
         quanta = to_quanta(f, psd, gain_db, n_add)
         sigma = quanta_sigma(f, psd, ds["n_averages"].values[i], gain_db)
         recorded_areas.append(peak_area(f, quanta, sigma))
-        tones_all.append((tone(ds, i, "probe_red"), tone(ds, i, "probe_blue")))
+        tones_all.append(tones)
         sigmas.append((f, sigma))
+    if len(tones_all) < 3:
+        raise FitError(
+            f"probe calibration: {len(tones_all)} of its {ds.sizes['trace']} powers have a steady state with balanced "
+            "probes at the calibrated inputs; the constant and the power ratio need three ("
+            + "; ".join(f"{e['power_red_dBm']:+.2f} dBm: {e['reason']}" for e in excluded)
+            + ")"
+        )
     P = np.array([10 ** (t[0][1] / 10) for t in tones_all])
 
     def at_ratio(ratio_db):
@@ -548,14 +582,10 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
             var, g_red, g_blue, params, v_eff = variance(tones, theta, ratio_db)
             fraction = peak_area(f, probe_signal(params, f - f_c), sigma)[0] / probe_area(params)
             area, s_area = recorded / fraction, s_recorded / fraction
-            grad = []
-            for j, step in enumerate(theta_sigma):
-                up, down = theta.copy(), theta.copy()
-                up[j] += step
-                down[j] -= step
-                grad.append(
-                    (np.log(variance(tones, up, ratio_db)[4]) - np.log(variance(tones, down, ratio_db)[4])) / (2 * step)
-                )
+            grad = [
+                _central_difference(lambda th, t=tones: np.log(variance(t, th, ratio_db)[4]), theta, j, step)
+                for j, step in enumerate(theta_sigma)
+            ]
             jac.append(grad)
             h = RATIO_STEP_DB
             d_ratio.append(
@@ -627,6 +657,7 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
         "area_per_variance_per_mW_stat_sigma": slope * stat,
         "area_per_variance_per_mW_model_sigma": slope * model,
         "model_sources": list(PROBE_CAL_SOURCES),
+        "excluded_traces": excluded,
         "collective_variance_thermal": 0.5 * (n_base[1][0] + n_base[2][0]) + 0.5,
     }
 
