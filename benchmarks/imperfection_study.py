@@ -10,7 +10,11 @@ quantities are compared with the laboratory's truth of the same draw. Printed an
 data sets with probe spectra, ⟨X+²⟩ from the probes, ⟨P−²⟩ from the pump fit and Duan, each as
 (estimate − truth)/σ, and its change from the baseline run (what the analysis misses of that imperfection).
 
-Run: ``python benchmarks/imperfection_study.py [--out docs/imperfections] [--only NAME ...]``
+With ``--seeds`` every configuration is also drawn at other seeds (other noise, other per-replica systematics),
+and a second table gives each Δ pull's mean and standard error over all the seeds.
+
+Run: ``python benchmarks/imperfection_study.py [--out docs/imperfections] [--only NAME ...] [--seeds S ...]
+[--processes N]``
 (~10 s per configuration on one core: the 12 configurations took ~2 min at commit 4ae0248).
 """
 
@@ -75,6 +79,58 @@ def analyse(raw_dir, truth, config):
     return out
 
 
+def run_one(job):
+    """Draw one configuration at one seed and analyse it: ``(seed, label, result)``."""
+    raw, names, label, on, seed, config = job
+    truth = copy.deepcopy(raw)
+    truth["imperfections"] = {n: n in on for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "truth.yaml"
+        path.write_text(yaml.safe_dump(truth))
+        start = time.time()
+        simulate(path, Path(tmp) / "raw", Path(tmp) / "truth.json", seed)
+        derived = json.loads((Path(tmp) / "truth.json").read_text())
+        try:
+            result = analyse(Path(tmp) / "raw", derived, config)
+        except Exception as err:  # an analysis that fails on this draw is a finding too
+            result = {"error": f"{type(err).__name__}: {err}"}
+        result["seconds"] = time.time() - start
+        result["seed"] = derived["seed"]
+    print(seed, label, json.dumps(result)[:300], flush=True)
+    return seed, label, result
+
+
+def delta_pulls(results):
+    """{label: {data set: {key: Δ pull}}} of one seed's runs against its baseline (``none``)."""
+    base = results.get("none", {}).get("datasets", {})
+    return {
+        label: {d: {k: r["datasets"][d][k]["pull"] - base[d][k]["pull"] for k in KEYS} for d in base}
+        for label, r in results.items()
+        if "error" not in r and base
+    }
+
+
+def seed_table(per_seed):
+    """Markdown: each configuration's Δ pull, mean ± its standard error over the seeds (n given per row)."""
+    import numpy as np
+
+    deltas = [delta_pulls(r) for r in per_seed.values()]
+    labels = list(next(iter(per_seed.values())))
+    sets = list(next(d for d in deltas if d)["none"])
+    header = " | ".join(f"{d} {k} Δ pull" for d in sets for k in KEYS)
+    lines = ["| imperfection on | n | " + header + " |", "|---|---|" + "---|" * (len(sets) * len(KEYS))]
+    for label in labels:
+        rows = [d[label] for d in deltas if label in d]
+        cells = []
+        for d in sets:
+            for k in KEYS:
+                v = np.array([r[d][k] for r in rows])
+                err = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+                cells.append(f"{v.mean():+.2f} ± {err:.2f}")
+        lines.append(f"| {label} | {len(rows)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "imperfections"))
@@ -82,6 +138,15 @@ def main():
     parser.add_argument(
         "--gain-shape-terms", type=int, default=None, help="the analysis' device.gain_shape_terms (default: config's)"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="further seeds (other draws of the noise and of the per-replica systematics) to run every configuration "
+        "at; the archive's seed is always run",
+    )
+    parser.add_argument("--processes", type=int, default=1, help="configurations drawn and analysed side by side")
     args = parser.parse_args()
     raw = yaml.safe_load((ROOT / "config" / "simulation.yaml").read_text())
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -91,25 +156,24 @@ def main():
     others = [n for n in (args.only or names) if n not in MODELLED]
     archive = [n for n in names if raw["imperfections"][n]]
     runs = [("none", list(MODELLED))] + [(n, [*MODELLED, n]) for n in others] + [("archive", archive), ("all", names)]
-    results = {}
-    for label, on in runs:
-        truth = copy.deepcopy(raw)
-        truth["imperfections"] = {n: n in on for n in names}
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "truth.yaml"
-            path.write_text(yaml.safe_dump(truth))
-            start = time.time()
-            simulate(path, Path(tmp) / "raw", Path(tmp) / "truth.json")
-            derived = json.loads((Path(tmp) / "truth.json").read_text())
-            try:
-                results[label] = analyse(Path(tmp) / "raw", derived, config)
-            except Exception as err:  # an analysis that fails on this draw is a finding too
-                results[label] = {"error": f"{type(err).__name__}: {err}"}
-            results[label]["seconds"] = time.time() - start
-        print(label, json.dumps(results[label])[:600], flush=True)
+    seeds = [None, *args.seeds]  # None: the archive's seed (config/simulation.yaml)
+    jobs = [(raw, names, label, on, seed, config) for seed in seeds for label, on in runs]
+    if args.processes > 1:
+        from multiprocessing import get_context
+
+        with get_context("spawn").Pool(args.processes) as pool:
+            done = pool.map(run_one, jobs, chunksize=1)
+    else:
+        done = [run_one(job) for job in jobs]
+    per_seed = {}
+    for seed, label, result in done:
+        per_seed.setdefault("archive" if seed is None else str(seed), {})[label] = result
+    results = per_seed["archive"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "imperfections.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "imperfections.json").write_text(
+        json.dumps({**results, "other_seeds": {k: v for k, v in per_seed.items() if k != "archive"}}, indent=1) + "\n"
+    )
     base = results.get("none", {}).get("datasets", {})
     header = " | ".join(f"{d} {k} pull (Δ pull)" for d in base for k in KEYS)
     lines = [
@@ -130,6 +194,20 @@ def main():
         "\npull: (estimate - truth) / sigma of the same draw; Δ pull: its change from the baseline (`none`), what the "
         "analysis misses of that imperfection (the truth moves with it too)."
     )
+    if len(per_seed) > 1:
+        lines += [
+            "",
+            f"Over {len(per_seed)} seeds (the archive's and {', '.join(k for k in per_seed if k != 'archive')}): each "
+            "configuration's Δ pull, mean ± its standard error (the spread over the seeds / √n; a failed draw is left "
+            "out and the row's n says so).",
+            "",
+            *seed_table(per_seed),
+        ]
+        failed = [
+            f"{k} {label}: {r['error'][:120]}" for k, rs in per_seed.items() for label, r in rs.items() if "error" in r
+        ]
+        if failed:
+            lines += ["", "Failed draws: " + "; ".join(failed)]
     (out / "imperfections.md").write_text("\n".join(lines) + "\n" + note + "\n")
     print("\n".join(lines))
     return 0
