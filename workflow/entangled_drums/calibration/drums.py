@@ -498,8 +498,8 @@ def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
     blue probe weaker than set, and at 40 kHz 1 % of that ratio moves the model variance ~11 %, so the power
     dependence pins it (the five powers leave 3 dof).
     The comparison needs the balanced probes' reference state at each power; a power where it has no steady state
-    at the calibrated inputs (balanced probes are slightly blue-heavy on one drum when g1 != g2, so near 40 kHz the
-    edge can lie within the inputs' sigma) is left out and listed under ``excluded_traces``; fewer than three powers
+    at the calibrated inputs (its slowest damping falls with the probe power, so near 40 kHz the edge can lie within
+    the inputs' sigma) is left out and listed under ``excluded_traces``; fewer than three powers
     left is an error.
     The common gain cancels in the readout (same gain for calibration and data), so ``s``'s sigma excludes
     it. ``line_chi2`` tests the traces' consistency; above :data:`entangled_drums.stats.fitting.MAX_CHI2_REDUCED`
