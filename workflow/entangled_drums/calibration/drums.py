@@ -459,15 +459,19 @@ def _probe_cal_inputs(sideband, n_base):
 def _central_difference(func, x, j, step):
     """d func / d x[j] by a central difference at ``step``, halved (at most :data:`MAX_STEP_HALVINGS` times) while a
     side has no steady state (:class:`UnstableSystemError`): near the stability edge the derivative is local."""
-    for _ in range(MAX_STEP_HALVINGS + 1):
+    for halving in range(MAX_STEP_HALVINGS + 1):
+        h = step * 0.5**halving
         up, down = x.copy(), x.copy()
-        up[j] += step
-        down[j] -= step
+        up[j] += h
+        down[j] -= h
         try:
-            return (func(up) - func(down)) / (2 * step)
+            return (func(up) - func(down)) / (2 * h)
         except UnstableSystemError:
-            step = 0.5 * step
-    raise FitError(f"probe calibration: no steady state within {step:.3g} of input {j} ({PROBE_CAL_SOURCES[j]})")
+            continue
+    raise FitError(
+        f"probe calibration: no steady state on both sides of input {j} ({PROBE_CAL_SOURCES[j]}) = {x[j]:.6g} even "
+        f"{h:.3g} away (the step {step:.3g} halved {MAX_STEP_HALVINGS} times)"
+    )
 
 
 def probe_calibration(ds, gain_db, n_add, device, sideband, n_base):
