@@ -124,6 +124,95 @@ def drift(theta, probes, far):
     return A, rates
 
 
+@njit(cache=True, error_model="numpy")
+def drift_floquet(theta, far, cross, order):
+    """Drift matrix ``A = J H - Gamma/2`` and rate per mode of the truncated Floquet lattice in the beat
+    ``Omega_b = Omega + dbar - delta_d`` between the pumps' and the probes' frames (physics/floquet.py).
+
+    Modes, in this order: the cavity components ``c_m^(n)`` (``n = 0[, -1, +1]``, each ``m = -order .. order + 1``),
+    then the drum components ``b_j^(p, k)`` (``j = 1, 2``, each ``p = 0[, -1]``, each ``k = -order .. order``); the
+    bracketed ones with ``far``. ``cross``: every tone acts on every harmonic; otherwise the pumps act on ``c_1`` and
+    the probes on ``c_0`` only, and the components ``c_0, c_1, b_j^(p, 0)`` are the modes of :func:`drift`.
+    """
+    Om, Dl, db, dd, Gm, Gp, rho, gm, gp, phi, kappa, g1, g2, fbar, sh = theta
+    M = order
+    n_m = 2 * M + 2
+    n_k = 2 * M + 1
+    n_fam = 3 if far else 1
+    n_side = 2 if far else 1
+    n_cav = n_fam * n_m
+    n_modes = n_cav + 2 * n_side * n_k
+    n = 2 * n_modes
+    wd = fbar + Dl  # the drums' frame
+    Ob = Om + db - dd  # the beat: pump frame minus probe frame
+    # tones in units of (wd, Ob) above the probe frame: red pump, blue pump, red probe, blue probe; their
+    # couplings on drum 1 and drum 2 and the phase of their amplitude
+    sw = np.array([-1, 1, -1, 1])
+    so = np.array([1, 1, 0, 0])
+    on1 = np.array([Gm, rho * Gp, gm, rho * gp])
+    on2 = np.array([Gm / rho, Gp, gm / rho, gp])
+    th = np.array([0.0, 0.0, -phi, phi])
+    H = np.zeros((n, n))
+    rates = np.empty(n_modes)
+    for f in range(n_fam):
+        nn = 0 if f == 0 else 2 * f - 3  # 0, -1 (Stokes), +1 (anti-Stokes)
+        for m in range(-M, M + 2):
+            ci = 2 * (f * n_m + m + M)
+            _set_mode(H, ci, -(dd + m * Ob + 2.0 * nn * wd) + sh)
+            rates[ci // 2] = kappa
+    for j in range(2):
+        fj = fbar - Om if j == 0 else fbar + Om
+        for side in range(n_side):
+            p = -side  # 0: the drum's component at +wd, -1: at -wd (far)
+            for k in range(-M, M + 1):
+                di = 2 * (n_cav + (j * n_side + side) * n_k + k + M)
+                _set_mode(H, di, fj - ((2 * p + 1) * wd + k * Ob))
+                rates[di // 2] = g1 if j == 0 else g2
+    # Tone T = (sw, so) links cavity (2n, m) and drum (2p + 1, k) as a beam splitter if (2p + 1, k) = (2n, m) - T,
+    # as a squeezer if (2p + 1, k) = T - (2n, m).
+    for f in range(n_fam):
+        nn = 0 if f == 0 else 2 * f - 3
+        for m in range(-M, M + 2):
+            ci = 2 * (f * n_m + m + M)
+            for t in range(4):
+                if not cross and m != so[t]:  # each family on its own harmonic: pumps on c_1, probes on c_0
+                    continue
+                for kind in range(2):
+                    if kind == 0:
+                        a = 2 * nn - sw[t]
+                        k = m - so[t]
+                    else:
+                        a = sw[t] - 2 * nn
+                        k = so[t] - m
+                    if a == 1:
+                        side = 0
+                    elif a == -1 and far:
+                        side = 1
+                    else:
+                        continue
+                    if k < -M or k > M:
+                        continue
+                    for j in range(2):
+                        g = on1[t] if j == 0 else on2[t]
+                        di = 2 * (n_cav + (j * n_side + side) * n_k + k + M)
+                        if kind == 0:
+                            _couple(H, ci, di, g, 0.0, -th[t])
+                        else:
+                            _couple(H, ci, di, 0.0, g, th[t])
+    for i in range(n):  # mirror the upper triangle (every link has its cavity index first)
+        for j in range(i + 1, n):
+            H[j, i] = H[i, j]
+    A = np.empty((n, n))
+    for i in range(0, n, 2):
+        for j in range(n):
+            A[i, j] = H[i + 1, j]
+            A[i + 1, j] = -H[i, j]
+    for k in range(n_modes):
+        A[2 * k, 2 * k] -= 0.5 * rates[k]
+        A[2 * k + 1, 2 * k + 1] -= 0.5 * rates[k]
+    return A, rates
+
+
 _EPS = 2.220446049250313e-16
 
 
