@@ -30,7 +30,7 @@ import numpy as np
 
 from ..calibration.drums import quanta_sigma, to_quanta, tone, windows
 from ..inference import pumpfit
-from ..physics import drive
+from ..physics import drive, floquet
 from ..physics.model import UnstableSystemError, collective_variances, linear_system, steady_state
 from ..physics.spectra import probe_area, probe_signal, pump_spectrum
 from ..stats.fitting import FitError, fit, generalised_least_squares
@@ -121,12 +121,18 @@ def with_probes(pump_params, g_minus, imbalance, phase_rad, detuning=0.0):
     return on.replace(cavity_shift=pump_params.cavity_shift * (1.0 + probe_photon_ratio(on)))
 
 
-def model_signal(params_on, f_offset):
+def model_signal(params_on, f_offset, cross_terms=False, order=floquet.DEFAULT_ORDER):
     """Model of a subtracted trace (quanta): probes-on emission minus the probes-off pump emission (whose cavity
-    shift lacks the probes' part, :func:`with_probes`)."""
-    system = linear_system(params_on)
+    shift lacks the probes' part, :func:`with_probes`).
+
+    ``cross_terms``: the probes-on emission of the whole field with the pumps acting on the probes' sidebands and
+    the probes on the pumps' (:func:`entangled_drums.physics.floquet.output_spectrum` at truncation ``order``);
+    False: the two-mode model, in which the pumps and the probes scatter independent fields."""
     shift_off = params_on.cavity_shift / (1.0 + probe_photon_ratio(params_on))
     off = params_on.replace(probe_g_minus=0.0, probe_g_plus=0.0, cavity_shift=shift_off)
+    if cross_terms:
+        return floquet.output_spectrum(params_on, f_offset, order) - pump_spectrum(off, f_offset)
+    system = linear_system(params_on)
     return (
         pump_spectrum(params_on, f_offset, system)
         + probe_signal(params_on, f_offset, system)
@@ -134,23 +140,43 @@ def model_signal(params_on, f_offset):
     )
 
 
-def correction_parts(params_on, f_offset):
-    """{"total", "balanced", "imbalance", "window"} at ``params_on``: total = balanced x imbalance x window
-    (:func:`entangled_drums.readout.correction.correction_parts`; window as in :func:`correction`)."""
+def correction_parts(params_on, f_offset, order=0):
+    """{"total", "balanced", "imbalance", "window", "cross_terms"} at ``params_on``: total = balanced x imbalance x
+    window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`; window as in
+    :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0)."""
     balanced, imbalance = readout_correction_parts(params_on)
     window = window_factor(params_on, f_offset)
-    return {"total": balanced * imbalance * window, "balanced": balanced, "imbalance": imbalance, "window": window}
+    cross = cross_term_ratio(params_on, f_offset, order)
+    return {
+        "total": balanced * imbalance * window * cross,
+        "balanced": balanced,
+        "imbalance": imbalance,
+        "window": window,
+        "cross_terms": cross,
+    }
 
 
-def correction(params_on, f_offset):
+def correction(params_on, f_offset, order=0):
     """(total factor F, imbalance part, window part) at ``params_on``: ``V = F A_window / k(g-)``.
 
     Imbalance part: :func:`entangled_drums.readout.correction.area_correction` (full area); window part:
-    full model area / model area over the recorded grid ``f_offset`` (Hz from f_c).
+    full model area / model area over the recorded grid ``f_offset`` (Hz from f_c); F also holds the pump–probe
+    cross terms' part (:func:`cross_term_ratio` at Floquet ``order``; order 0: none, the two-mode model).
     """
     imbalance = area_correction(params_on)
     window = window_factor(params_on, f_offset)
-    return imbalance * window, imbalance, window
+    return imbalance * window * cross_term_ratio(params_on, f_offset, order), imbalance, window
+
+
+def cross_term_ratio(params_on, f_offset, order=floquet.DEFAULT_ORDER):
+    """The recorded window's model area without the pump–probe cross terms over that with them, at ``params_on``
+    (probes on) over the grid ``f_offset`` (Hz from f_c): what turns the two-mode model's correction into that of a
+    trace with them (:func:`model_signal`). 1 at ``order`` 0 (the two-mode model)."""
+    if order == 0:
+        return 1.0
+    return window_area(f_offset, model_signal(params_on, f_offset)) / window_area(
+        f_offset, model_signal(params_on, f_offset, True, order)
+    )
 
 
 def window_factor(params_on, f_offset):
@@ -193,13 +219,19 @@ _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(3)
 _GH_W = _GH_W / _GH_W.sum()
 
 
-def wandered_signal(params_on, f_offset, wander_deg):
+def wandered_signal(params_on, f_offset, wander_deg, cross_terms=False, order=floquet.DEFAULT_ORDER):
     """:func:`model_signal` averaged over Gaussian probe-phase wander of rms ``wander_deg`` within
     the acquisition (the paper: phi drifts several degrees in ~30 min)."""
     if wander_deg == 0:
-        return model_signal(params_on, f_offset)
+        return model_signal(params_on, f_offset, cross_terms, order)
     return sum(
-        w * model_signal(params_on.replace(probe_phase=params_on.probe_phase + np.radians(wander_deg) * u), f_offset)
+        w
+        * model_signal(
+            params_on.replace(probe_phase=params_on.probe_phase + np.radians(wander_deg) * u),
+            f_offset,
+            cross_terms,
+            order,
+        )
         for u, w in zip(_GH_X, _GH_W, strict=True)
     )
 
@@ -227,7 +259,15 @@ def _unpack(x):
 
 
 def fit_imbalance(
-    traces, prior, couplings, f_c, settings, scale_sigmas, start=(1.0, 0.0), label="probe line-shape fit"
+    traces,
+    prior,
+    couplings,
+    f_c,
+    settings,
+    scale_sigmas,
+    start=(1.0, 0.0),
+    label="probe line-shape fit",
+    cross_terms=None,
 ):
     """Joint fit of the subtracted traces: imbalance g-/g+, phase offset (deg), and nuisance parameters.
 
@@ -238,6 +278,10 @@ def fit_imbalance(
     ``e_i ~ N(0, phase_sigma_deg)`` (true angle = setpoint + offset + e_i); the rms phase wander
     within an acquisition, ``N(phase_wander_deg, phase_wander_sigma_deg)``, >= 0, common to all
     traces (:func:`wandered_signal`). ``settings``: the config's ``readout`` block.
+    ``cross_terms``: None for the two-mode model; else a two-mode fit's result, from whose optimum and with whose
+    Jacobian (the chord method, :func:`entangled_drums.stats.fitting.fit`) the model with the pump–probe cross
+    terms (Floquet order ``settings["cross_terms"]["order"]``) is fitted: it costs ~14x the two-mode model per
+    evaluation and changes the line shapes by a few % only.
     ``couplings``: per trace (g-, probe offset) from :func:`probe_couplings`. The residuals are
     whitened with the shared background's correlation (:func:`whitener`); the covariance is
     inflated by the reduced chi^2 when it exceeds 1. All traces must share one grid.
@@ -248,6 +292,7 @@ def fit_imbalance(
 
     W = whitener(traces)
     data = np.array([t["signal"] for t in traces]).T  # (bins, traces)
+    order = int(settings["cross_terms"]["order"]) if cross_terms is not None else 0
 
     def residuals(x):
         r, offset, g_scale, gain_error, z, errors, wander = _unpack(x)
@@ -265,6 +310,8 @@ def fit_imbalance(
                         ),
                         f,
                         wander,
+                        cross_terms is not None,
+                        order,
                     )
                     for t, f, (g, det), e in zip(traces, f_all, couplings, errors, strict=True)
                 ]
@@ -275,6 +322,8 @@ def fit_imbalance(
 
     wander = (float(settings["phase_wander_deg"]), float(settings["phase_wander_sigma_deg"]))
     x0 = np.concatenate([start, [1.0, 0.0], np.zeros(n_pump + n_tr), [wander[0]]])
+    if cross_terms is not None:
+        x0 = cross_terms.x
     priors = {
         "g_minus_scale": (1.0, float(scale_sigmas[0])),
         "gain_error_dB": (0.0, float(scale_sigmas[1])),
@@ -294,6 +343,7 @@ def fit_imbalance(
         label=label,
         bounds=bounds,
         x_scale=np.concatenate([[0.01, 1.0, 0.003, 0.05], np.ones(n_pump), np.full(n_tr, 0.5), [0.5]]),
+        jacobian=cross_terms.jac if cross_terms is not None else None,
     )
 
 
@@ -350,17 +400,18 @@ def sampling_records(minimum, curve):
     return out
 
 
-def log_correction_gradient(lineshape, prior, coupling, phi_opt, f0, F0):
-    """Gradient of ``log F`` (the correction at the optimum, :func:`correction_parts` ``total``) over the line-shape
-    fit's parameters at its best values (central differences of 1 % of each sigma). ``F0``: F there."""
+def log_correction_gradient(lineshape, prior, coupling, phi_opt, f0, F0, order=0):
+    """Gradient of ``log F`` (the correction at the optimum, :func:`correction_parts` ``total`` at Floquet
+    ``order``) over the line-shape fit's parameters at its best values (central differences of 1 % of each sigma).
+    ``F0``: F there."""
     x, S = lineshape.x, lineshape.cov
     grad = np.zeros(x.size)
     for j in range(x.size):
         step = 1e-2 * np.sqrt(S[j, j])
         e = np.zeros(x.size)
         e[j] = step
-        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0)["total"]
-        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0)["total"]
+        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0, order)["total"]
+        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0, order)["total"]
         grad[j] = (up - down) / (2 * step * F0)
     return grad
 
@@ -409,6 +460,35 @@ def _state(prior, x, couplings, phase_deg):
     return with_probes(pump, g * g_scale, imbalance, np.radians(phase_deg + offset), det)
 
 
+def _points_curve(sp, values, own, common, settings):
+    """The phase curve through the points ``values`` at setpoints ``sp`` (deg): ``(phase_curve's (coef, cov, chi2,
+    dof), stat_cov, point_cov)``. ``own``, ``common``: each point's own and the shared background's averaging sigma;
+    the setpoints' own error (``settings["phase_sigma_deg"]``) enters through the curve's slope (one refinement)."""
+    stat_cov = np.diag(own**2) + np.outer(common, common)
+    coef = phase_curve(sp, values, stat_cov)[0]
+    slope = np.abs(curve_value(coef, sp + 0.5) - curve_value(coef, sp - 0.5))
+    point_cov = stat_cov + np.diag((slope * float(settings["phase_sigma_deg"])) ** 2)
+    return phase_curve(sp, values, point_cov), stat_cov, point_cov
+
+
+def _read_minimum(traces, couplings, ks, prior, x, own, common, settings, f_c, order):
+    """The readout's minimum ``<X+^2>`` at line-shape fit vector ``x`` with the Floquet ``order`` (0: the two-mode
+    model), as :func:`analyse` forms it: each trace's area x correction / ``k`` (``ks``), the phase curve
+    (:func:`_points_curve`; weights ``own``, ``common``), its modulation restored by the fitted wander."""
+    values = np.array(
+        [
+            correction(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, order)[0]
+            * window_area(t["f"], t["signal"])
+            / k
+            for t, c, k in zip(traces, couplings, ks, strict=True)
+        ]
+    )
+    sp = np.array([t["setpoint_deg"] for t in traces])
+    coef = _points_curve(sp, values, own, common, settings)[0][0]
+    undamp = float(wander_factor(_unpack(x)[-1])) if bool(settings.get("wander_correction", True)) else 1.0
+    return float(curve_minimum(coef * [1.0, undamp, undamp])[0])
+
+
 def analyse(
     probe_ds, background_ds, pump_fit, device, sideband, probe_cal, settings, rng, gain_drift_dB, source="probe data"
 ):
@@ -434,7 +514,21 @@ def analyse(
         lineshape = fit_imbalance(
             traces, prior, couplings, f_c, settings, scale_sigmas, label=f"probe line-shape fit ({source})"
         )
-    except FitError as err:
+        # the pump-probe cross terms (one field for pumps and probes): the fit refined with them (the chord method)
+        two_mode, order = lineshape, 0
+        if settings["cross_terms"]["correct"]:
+            order = int(settings["cross_terms"]["order"])
+            lineshape = fit_imbalance(
+                traces,
+                prior,
+                couplings,
+                f_c,
+                settings,
+                scale_sigmas,
+                label=f"probe line-shape fit with the cross terms ({source})",
+                cross_terms=two_mode,
+            )
+    except (FitError, UnstableSystemError) as err:
         raise FitError(f"{source}: {err}") from err
     x = lineshape.x
     fitted = dict(zip(lineshape_names(len(traces)), x, strict=True))
@@ -442,12 +536,12 @@ def analyse(
     # the shared background's area noise is common to every point
     background_area_sigma = window_area(traces[0]["f"], 0.0 * traces[0]["f"], traces[0]["sigma_background"])[1]
     points = []
-    for t, c in zip(traces, couplings, strict=True):
+    ks = [s * 10 ** (tone(probe_ds, t["index"], "probe_red")[1] / 10) for t in traces]
+    for t, c, k in zip(traces, couplings, ks, strict=True):
         f = t["f"] - f_c
         p_on = _state(prior, x, c, t["setpoint_deg"])
-        F, F_imb, F_win = correction(p_on, f)
+        F, F_imb, F_win = correction(p_on, f, order)
         area, area_sigma = window_area(t["f"], t["signal"], t["sigma_probe"])
-        k = s * 10 ** (tone(probe_ds, t["index"], "probe_red")[1] / 10)
         points.append(
             {
                 "setpoint_deg": t["setpoint_deg"],
@@ -467,7 +561,7 @@ def analyse(
                         (
                             (
                                 t["signal"]
-                                - wandered_signal(p_on, f, fitted["phase_wander_deg"])
+                                - wandered_signal(p_on, f, fitted["phase_wander_deg"], order > 0, order)
                                 * 10 ** (fitted["gain_error_dB"] / 10)
                             )
                             / t["sigma"]
@@ -481,12 +575,7 @@ def analyse(
     values = np.array([q["value"] for q in points])
     common = np.array([q["background_sigma"] for q in points])
     own = np.array([q["probe_sigma"] for q in points])
-    stat_cov = np.diag(own**2) + np.outer(common, common)
-    # the setpoint's own uncertainty enters through the curve's slope (one refinement step)
-    coef = phase_curve(sp, values, stat_cov)[0]
-    slope = np.abs(curve_value(coef, sp + 0.5) - curve_value(coef, sp - 0.5))
-    point_cov = stat_cov + np.diag((slope * float(settings["phase_sigma_deg"])) ** 2)
-    coef, cov, chi2, dof = phase_curve(sp, values, point_cov)
+    (coef, cov, chi2, dof), stat_cov, point_cov = _points_curve(sp, values, own, common, settings)
     inflation = max(1.0, chi2 / max(dof, 1))
     # the wander within a trace damps the curve's modulation by exp(-2 w^2): restore it (module docstring)
     correct_wander = bool(settings.get("wander_correction", True))
@@ -494,13 +583,22 @@ def analyse(
     undamp = float(wander_factor(w_deg)) if correct_wander else 1.0
     recorded_min = float(curve_minimum(coef)[0])
     v_min, phi_opt = (float(v) for v in curve_minimum(coef * [1.0, undamp, undamp]))
+    # what the cross terms moved: the minimum read with the two-mode model throughout
+    cross = {"applied": order > 0, "order": order}
+    if order:
+        cross["two_mode_minimum"] = _read_minimum(
+            traces, couplings, ks, prior, two_mode.x, own, common, settings, f_c, 0
+        )
+        cross["two_mode_imbalance"] = {"value": two_mode.value("imbalance"), "sigma": two_mode.error("imbalance")}
+        cross["chi2_two_mode"], cross["chi2"] = two_mode.chi2, lineshape.chi2
     # the correction at the optimum over the line-shape fit's posterior (imbalance and pump parameters)
     f0 = traces[0]["f"] - f_c
     x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
-    part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0) for xd in x_draws]
-    F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"]] for d in part_draws])
-    parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0)
-    F_opt = (parts["total"], parts["balanced"] * parts["imbalance"], parts["window"])  # as correction() returns
+    part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0, order) for xd in x_draws]
+    # the probe correction proper (the analysis' counterpart of the paper's 18 %): balanced x imbalance x cross terms
+    F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"] * d["cross_terms"]] for d in part_draws])
+    parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0, order)
+    F_opt = (parts["total"], parts["balanced"] * parts["imbalance"] * parts["cross_terms"], parts["window"])
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
     rel_drift = np.log(10) / 10 * float(gain_drift_dB)
@@ -520,7 +618,7 @@ def analyse(
     # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
     offset = np.radians(fitted["phase_offset_deg"] + lineshape.error("phase_offset_deg") * rng.standard_normal(n))
     curve = model_angle_curve(coef_draws * scale[:, None], offset)
-    grad = log_correction_gradient(lineshape, prior, couplings[0], phi_opt, f0, F_opt[0])
+    grad = log_correction_gradient(lineshape, prior, couplings[0], phi_opt, f0, F_opt[0], order)
     for q in points:
         q["sigma"] = float(
             np.sqrt(
@@ -564,6 +662,7 @@ def analyse(
             "recorded_minimum": recorded_min,
             "shift": v_min - recorded_min,
         },
+        "cross_terms": cross,
         "phase_curve": {
             "coefficients": coef.tolist(),
             "covariance": cov.tolist(),
@@ -582,7 +681,7 @@ def analyse(
         "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
         "correction_parts": {
             key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
-            for key in ("balanced", "imbalance", "window")
+            for key in ("balanced", "imbalance", "window", "cross_terms")
         },
         # the balanced part's physical causes at the optimum (Shapley shares; readout.correction.balanced_causes)
         "balanced_causes": balanced_causes(_state(prior, x, couplings[0], phi_opt)),
@@ -721,11 +820,12 @@ def curves(probe_ds, background_ds, result, pump_fit, device, sideband):
     prior = PumpPrior(pump_fit, device, sideband)
     x = np.array(result["lineshape_fit"]["values"])
     _, _, _, gain_error, _, _, wander = _unpack(x)
+    order = int(result.get("cross_terms", {}).get("order", 0))
     for t in traces:
         c = probe_couplings(probe_ds, t["index"], device, sideband)
-        t["model"] = wandered_signal(_state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, wander) * 10 ** (
-            gain_error / 10
-        )
+        t["model"] = wandered_signal(
+            _state(prior, x, c, t["setpoint_deg"]), t["f"] - f_c, wander, order > 0, order
+        ) * 10 ** (gain_error / 10)
     return traces
 
 

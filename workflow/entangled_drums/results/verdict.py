@@ -237,7 +237,8 @@ def dataset_entry(probes, lsq, mcmc, duan, level, pairing=None):
         "probe_correction": dict(probes["probe_correction"]),
         **{
             f"probe_correction_{part}": dict(probes["correction_parts"][part])
-            for part in ("balanced", "imbalance", "window")
+            for part in ("balanced", "imbalance", "window", "cross_terms")
+            if part in probes["correction_parts"]
         },
         "probe_correction_balanced_causes": dict(probes.get("balanced_causes", {})),
         "duan_phi_deg": float(np.degrees(phi)),
@@ -394,6 +395,13 @@ def markdown(headline):
                 f"from an ideal back-action evasion with the pumps on (g1 ≠ g2, finite Ω/κ), and the window part "
                 f"{parts['window']:.3f} restores the peaks' tails outside the recorded spans."
             )
+            cross = e.get("probe_correction_cross_terms")
+            if cross and cross["value"] != 1.0:
+                lines.append(
+                    f"  The pump–probe cross terms (the pumps' sidebands of the probes' scattering and the probes' of "
+                    f"the pumps', one field) add {100 * (1 / cross['value'] - 1):+.1f} % to the recorded window's "
+                    f"area: their part of the correction is {cross['value']:.4f} (the line-shape fit models them)."
+                )
             causes = e.get("probe_correction_balanced_causes")
             if causes and not all(np.isfinite(v) for v in causes.values()):
                 lines.append("  Its balanced-probe part's causes: undefined here (an idealised state is unstable).")
