@@ -3,7 +3,9 @@
 For the archive's truth (``config/simulation.yaml``, its seed) the laboratory draws the raw data with
 every imperfection off but those the analysis models (:data:`MODELLED`: the baseline, the analysis' own
 model; without them its closed forms hold to rounding, tests/test_lab.py), with each other imperfection on
-alone over that baseline, as the archive has them, and with all of them on; each time the analysis of steps 02-05 and 07
+alone over that baseline, as the archive has them, and with all of them on; the baseline is also analysed with
+a part of the analysis' model switched off (:data:`UNMODELLED`: the pump–probe cross terms), to show what it
+would miss without it; each time the analysis of steps 02-05 and 07
 (:mod:`entangled_drums.studies.chain`, least squares, no MCMC) runs on the draw and its headline
 quantities are compared with the laboratory's truth of the same draw. Printed and written to
 ``docs/imperfections/`` (JSON and Markdown): per configuration the pump fits' largest χ²/dof and, for the
@@ -40,7 +42,18 @@ KEYS = {"Xplus_BAE": "Xplus", "Pminus_lsq": "Pminus", "duan_probe_lsq": "duan"}
 #: on every pump spectrum; the counter-rotating couplings: the model's far components; the cavity's shift with the
 #: tones on: Params.cavity_shift at the tones' frame; the input line's slope: the probe calibration's fitted power
 #: ratio): on in the baseline.
-MODELLED = ("rbw_filter", "frequency_noise", "counter_rotating", "cavity_shift", "input_slope", "ripple")
+MODELLED = (
+    "rbw_filter",
+    "frequency_noise",
+    "counter_rotating",
+    "cavity_shift",
+    "input_slope",
+    "ripple",
+    "cross_terms",
+)
+#: Configurations that draw the baseline and analyse it with a part of the analysis' model switched off: what the
+#: analysis would miss without it ({label: readout config changes}).
+UNMODELLED = {"cross_terms, two-mode readout": {"cross_terms": {"correct": False, "order": 2}}}
 
 
 def analyse(raw_dir, truth, config):
@@ -82,6 +95,9 @@ def analyse(raw_dir, truth, config):
 def run_one(job):
     """Draw one configuration at one seed and analyse it: ``(seed, label, result)``."""
     raw, names, label, on, seed, config = job
+    if label in UNMODELLED:
+        config = copy.deepcopy(config)
+        config["readout"].update(UNMODELLED[label])
     truth = copy.deepcopy(raw)
     truth["imperfections"] = {n: n in on for n in names}
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,7 +171,12 @@ def main():
     names = list(raw["imperfections"])
     others = [n for n in (args.only or names) if n not in MODELLED]
     archive = [n for n in names if raw["imperfections"][n]]
-    runs = [("none", list(MODELLED))] + [(n, [*MODELLED, n]) for n in others] + [("archive", archive), ("all", names)]
+    runs = (
+        [("none", list(MODELLED))]
+        + [(label, list(MODELLED)) for label in UNMODELLED]
+        + [(n, [*MODELLED, n]) for n in others]
+        + [("archive", archive), ("all", names)]
+    )
     seeds = [None, *args.seeds]  # None: the archive's seed (config/simulation.yaml)
     jobs = [(raw, names, label, on, seed, config) for seed in seeds for label, on in runs]
     if args.processes > 1:
