@@ -141,19 +141,39 @@ def model_signal(params_on, f_offset, cross_terms=False, order=floquet.DEFAULT_O
 
 
 def correction_parts(params_on, f_offset, order=0):
-    """{"total", "balanced", "imbalance", "window", "cross_terms"} at ``params_on``: total = balanced x imbalance x
-    window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`; window as in
-    :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0)."""
+    """{"total", "balanced", "imbalance", "window", "cross_terms", "probe"} at ``params_on``: total = balanced x
+    imbalance x window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`; window as in
+    :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0); probe: the
+    probe correction proper (:func:`probe_correction`)."""
     balanced, imbalance = readout_correction_parts(params_on)
     window = window_factor(params_on, f_offset)
     cross = cross_term_ratio(params_on, f_offset, order)
+    probe = balanced * imbalance if order == 0 else probe_correction(params_on, order)
     return {
         "total": balanced * imbalance * window * cross,
         "balanced": balanced,
         "imbalance": imbalance,
         "window": window,
         "cross_terms": cross,
+        "probe": probe,
     }
+
+
+#: Points per probe line of :func:`probe_correction`'s windows (trapezoid; 325 Hz apart at Omega = 650 kHz).
+LINE_WINDOW_POINTS = 2001
+
+
+def probe_correction(params_on, order):
+    """The probe correction proper, ``<(X+^phi)^2> k(g-) / A``, with the pump–probe cross terms (Floquet ``order``)
+    and ``A`` the area of :func:`model_signal` over ``Omega/2`` around each probe line (at ``-+Omega`` from f_c):
+    with the cross terms the probe lines share the field with the pumps' features (at 0 and ``+-2 Omega``), so a
+    whole line's area is no longer defined, and the windows stop halfway to them (as the laboratory's truth
+    defines it). Without the cross terms (order 0) it is the whole lines' balanced x imbalance factor."""
+    if order == 0:
+        return area_correction(params_on)
+    omega = params_on.Omega
+    f = np.concatenate([c + np.linspace(-0.5 * omega, 0.5 * omega, LINE_WINDOW_POINTS) for c in (-omega, omega)])
+    return area_correction(params_on) * probe_area(params_on) / window_area(f, model_signal(params_on, f, True, order))
 
 
 def correction(params_on, f_offset, order=0):
@@ -595,10 +615,10 @@ def analyse(
     f0 = traces[0]["f"] - f_c
     x_draws = rng.multivariate_normal(x, lineshape.cov, size=int(settings["n_correction_draws"]))
     part_draws = [correction_parts(_state(prior, xd, couplings[0], phi_opt), f0, order) for xd in x_draws]
-    # the probe correction proper (the analysis' counterpart of the paper's 18 %): balanced x imbalance x cross terms
-    F_draws = np.array([[d["total"], d["balanced"] * d["imbalance"] * d["cross_terms"]] for d in part_draws])
+    # the probe correction proper (balanced x imbalance, or with the cross terms over the lines' windows)
+    F_draws = np.array([[d["total"], d["probe"]] for d in part_draws])
     parts = correction_parts(_state(prior, x, couplings[0], phi_opt), f0, order)
-    F_opt = (parts["total"], parts["balanced"] * parts["imbalance"] * parts["cross_terms"], parts["window"])
+    F_opt = (parts["total"], parts["probe"], parts["window"])
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
     rel_drift = np.log(10) / 10 * float(gain_drift_dB)
