@@ -30,6 +30,11 @@
 # their calibration priors. The factor F = V·k/A is then computed at the fitted state, and its
 # spread over the fit's posterior is the factor's uncertainty.
 #
+# The pumps and the probes act on one cavity field, so the pumps also scatter the probes' sidebands and the probes
+# the pumps' (the pump–probe cross terms, a few % of each line). With `readout.cross_terms` the line-shape fit is
+# refined on a Floquet lattice that has them, starting from the two-mode fit (docs/model.md §4), and F gains their
+# part; `cross_terms` in the output keeps the two-mode fit's reading beside it.
+#
 # All twelve traces share one background trace, so their errors are correlated: in every bin,
 # the background's noise enters each subtracted trace alike. The line-shape fit whitens its
 # residuals with that covariance, and the phase fit below uses the points' full covariance.
