@@ -126,9 +126,10 @@ def fit(
     steps with that Jacobian held fixed, :data:`CHORD_FIRST_STEPS` of them from ``x0``), then the same with the
     model's own Jacobian, differenced where the previous run ended (at most :data:`MAX_JACOBIANS` times), until a
     run converges or a fresh Jacobian moves the point by less than :data:`CHORD_STALL`; its Jacobian gives the
-    covariance. On the probe line-shape fit with the cross terms (archive, D) it ends on the optimum of scipy's
-    trust-region fit with differenced Jacobians at every step (chi^2 within 1e-3, imbalance within 1e-3 sigma) in
-    ~1/10 of the time.
+    covariance. If none does (a step projected onto a bound need not descend), the trust-region fit with
+    differenced Jacobians takes over from where the last run ended. On the probe line-shape fit with the cross
+    terms (archive, D) it ends on the optimum of that trust-region fit from the start (chi^2 within 1e-3, imbalance
+    within 1e-3 sigma) in ~1/10 of its time.
 
     Raises :class:`FitError` naming ``label`` if the optimiser fails or the covariance is singular.
     """
@@ -157,20 +158,24 @@ def fit(
     fun = _Cached(lambda u: total(to_x(u)))
     lo_u, hi_u = (lower - x0) / scale, (upper - x0) / scale
     try:
+        sol, u_start = None, np.zeros_like(x0)
         if jacobian is not None:
             # the chord method with the given Jacobian, then with the model's own, differenced where each run ends,
             # until a run converges or a fresh Jacobian no longer moves the point (the objective's rounding)
             sol = _chord(fun, np.asarray(jacobian, dtype=float) * scale, lo_u, hi_u, min(max_nfev, CHORD_FIRST_STEPS))
             for _ in range(MAX_JACOBIANS):
                 start = sol.x
-                sol = _chord(fun, _jacobian(fun, start, diff_step, lo_u, hi_u), lo_u, hi_u, max_nfev, u0=start)
+                J_own = _jacobian(fun, start, diff_step, lo_u, hi_u)
+                sol = _chord(fun, J_own, lo_u, hi_u, min(max_nfev, CHORD_STEPS), u0=start)
                 if sol.success or (sol.stalled and np.max(np.abs(sol.x - start)) < CHORD_STALL):
                     sol.success = True
                     break
-        else:
+            if not sol.success:  # e.g. a projected step on a bound is no descent: the trust region from there
+                sol, u_start = None, sol.x
+        if sol is None:
             sol = scipy.optimize.least_squares(
                 fun,
-                np.zeros_like(x0),
+                u_start,
                 jac=lambda u: _jacobian(fun, u, diff_step, lo_u, hi_u),
                 bounds=(lo_u, hi_u),
                 method="trf",
@@ -209,39 +214,60 @@ def fit(
 CHORD_STALL = 0.02
 #: Steps the chord method takes with the given Jacobian before it differences the model's own.
 CHORD_FIRST_STEPS = 4
+#: Steps of each chord run with a differenced Jacobian (a run that needs more is not converging fast: the next
+#: Jacobian, or the trust region, takes over).
+CHORD_STEPS = 12
 #: Jacobians the chord method differences at most (:func:`fit` with ``jacobian``).
-MAX_JACOBIANS = 5
+MAX_JACOBIANS = 2
 #: The chord method stops when no parameter would move by this (in units of its ``x_scale``, of the order of its
 #: sigma) in a step.
 CHORD_TOL = 1e-4
 
 
+def _bounded_step(J, r, u, lower, upper):
+    """The Gauss–Newton step ``-J^+ r`` from ``u`` with the parameters on a bound that it would push outward held
+    there (the step solved again without them, until none does), clipped into ``[lower, upper]``."""
+    free = np.ones(u.size, dtype=bool)
+    for _ in range(u.size):
+        step = np.zeros(u.size)
+        step[free] = -np.linalg.lstsq(J[:, free], r, rcond=None)[0]
+        out = free & (((u <= lower) & (step < 0)) | ((u >= upper) & (step > 0)))
+        if not out.any():
+            break
+        free &= ~out
+    return np.clip(u + step, lower, upper) - u
+
+
 def _chord(fun, J, lower, upper, max_nfev, u0=None):
-    """Gauss–Newton steps with the fixed Jacobian ``J`` from ``u0`` (default 0) within ``[lower, upper]``, each
-    halved (at most 5 times) until the sum of squares falls, until no parameter would move by :data:`CHORD_TOL`;
+    """Gauss–Newton steps with the fixed Jacobian ``J`` from ``u0`` (default 0) within ``[lower, upper]``, damped
+    as Levenberg–Marquardt's (``J^T J + lambda diag(J^T J)``, lambda raised tenfold, at most 8 times, until the sum
+    of squares falls, and lowered tenfold after each step), until no parameter would move by :data:`CHORD_TOL`;
     converges linearly at the rate at which ``J`` misses the true Jacobian, to where ``J``'s gradient of the
     objective vanishes. Returns an object with ``x``, ``jac``, ``success`` (converged), ``message`` as scipy's
-    ``least_squares``: a run that stalls (no step lowers the objective: ``J`` too far from the true one) or
-    exhausts ``max_nfev`` ends where it got, unsuccessful (``stalled`` tells which)."""
+    ``least_squares``: a run that stalls (no damped step lowers the objective) or exhausts ``max_nfev`` ends where
+    it got, unsuccessful (``stalled`` tells which)."""
     from types import SimpleNamespace
 
     u = np.zeros(J.shape[1]) if u0 is None else np.array(u0, dtype=float)
     r = fun(u)
     cost = float(r @ r)
+    scale = np.sqrt(np.maximum(np.sum(J**2, axis=0), 1e-300))
+    lam = 0.0
     for nfev in range(1, max_nfev + 1):
-        full = np.clip(u - np.linalg.lstsq(J, r, rcond=None)[0], lower, upper) - u
-        size = float(np.max(np.abs(full)))
+        size = float(np.max(np.abs(_bounded_step(J, r, u, lower, upper))))
         if size < CHORD_TOL:
             return SimpleNamespace(x=u, jac=J, success=True, stalled=False, message=f"converged in {nfev} steps")
-        for halving in range(6):
-            trial = u + full * 0.5**halving
+        for _ in range(9):
+            damped = np.vstack([J, np.sqrt(lam) * np.diag(scale)]) if lam else J
+            trial = u + _bounded_step(damped, np.concatenate([r, np.zeros(u.size)]) if lam else r, u, lower, upper)
             r_trial = fun(trial)
             if float(r_trial @ r_trial) <= cost:
                 break
+            lam = max(1e-3, 10.0 * lam)
         else:
-            msg = f"no step of {size:.3g} lowers the objective"
+            msg = f"no damped step lowers the objective (undamped step {size:.3g})"
             return SimpleNamespace(x=u, jac=J, success=False, stalled=True, message=msg)
-        u, r, cost = trial, r_trial, float(r_trial @ r_trial)
+        u, r, cost, lam = trial, r_trial, float(r_trial @ r_trial), lam / 10.0 if lam > 1e-3 else 0.0
     msg = f"the chord method did not converge in {max_nfev} steps"
     return SimpleNamespace(x=u, jac=J, success=False, stalled=False, message=msg)
 
