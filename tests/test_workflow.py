@@ -113,7 +113,11 @@ def test_headline_follows_the_contract_and_closes(workflow_run):
         assert e["entangled"] == (truth[name]["duan"] < 1)
     for name in ("C", "D"):  # the correction factor in its parts (the laboratory's imbalance is ~1 here)
         e = head["datasets"][name]
-        product = e["probe_correction_balanced"]["value"] * e["probe_correction_imbalance"]["value"]
+        product = (
+            e["probe_correction_balanced"]["value"]
+            * e["probe_correction_imbalance"]["value"]
+            * e["probe_correction_lines"]["value"]
+        )
         assert product == pytest.approx(e["probe_correction"]["value"], rel=1e-9)
         assert 1.0 < e["probe_correction_balanced"]["value"]
     assert head["comparison"]["C"]["probe_correction"]["paper"] is None  # the paper's number is not the whole factor

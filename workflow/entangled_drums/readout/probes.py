@@ -141,10 +141,11 @@ def model_signal(params_on, f_offset, cross_terms=False, order=floquet.DEFAULT_O
 
 
 def correction_parts(params_on, f_offset, order=0):
-    """{"total", "balanced", "imbalance", "window", "cross_terms", "probe"} at ``params_on``: total = balanced x
-    imbalance x window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`; window as in
-    :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0); probe: the
-    probe correction proper (:func:`probe_correction`)."""
+    """{"total", "balanced", "imbalance", "window", "cross_terms", "probe", "lines"} at ``params_on``: total =
+    balanced x imbalance x window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`;
+    window as in :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0);
+    probe: the probe correction proper (:func:`probe_correction`) = balanced x imbalance x lines, lines the whole
+    two-mode lines' area over the lines' windows' with the cross terms (1 for order 0)."""
     balanced, imbalance = readout_correction_parts(params_on)
     window = window_factor(params_on, f_offset)
     cross = cross_term_ratio(params_on, f_offset, order)
@@ -156,6 +157,7 @@ def correction_parts(params_on, f_offset, order=0):
         "window": window,
         "cross_terms": cross,
         "probe": probe,
+        "lines": probe / (balanced * imbalance),
     }
 
 
@@ -701,7 +703,7 @@ def analyse(
         "probe_correction": {"value": float(F_opt[1]), "sigma": float(np.std(F_draws[:, 1]))},
         "correction_parts": {
             key: {"value": float(parts[key]), "sigma": float(np.std([d[key] for d in part_draws]))}
-            for key in ("balanced", "imbalance", "window", "cross_terms")
+            for key in ("balanced", "imbalance", "window", "cross_terms", "lines")
         },
         # the balanced part's physical causes at the optimum (Shapley shares; readout.correction.balanced_causes)
         "balanced_causes": balanced_causes(_state(prior, x, couplings[0], phi_opt)),

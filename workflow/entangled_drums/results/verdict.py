@@ -73,7 +73,7 @@ ROWS = [
     ("probe_imbalance", "probe imbalance g−/g+", "probe_imbalance", None, "line-shape fit of the probe traces"),
     (
         "probe_correction",
-        "probe-area correction factor (balanced × imbalance)",
+        "probe-area correction factor (balanced × imbalance × lines' windows)",
         "probe_correction",
         None,
         "model factor at the line-shape fit; σ: its posterior draws",
@@ -90,7 +90,14 @@ ROWS = [
         "  its imbalance part (the paper's ≈ 18 %)",
         "probe_correction_imbalance",
         None,
-        "ratio of the two factors above; σ: its posterior draws",
+        "model, the factor over its balanced part at the line-shape fit; σ: its posterior draws",
+    ),
+    (
+        "probe_correction_lines",
+        "  its lines' windows part (with the cross terms: whole two-mode lines / Ω/2 around each line)",
+        None,
+        None,
+        "model areas at the line-shape fit (1 without the cross terms); σ: its posterior draws",
     ),
     (
         "probe_correction_window",
@@ -98,6 +105,13 @@ ROWS = [
         None,
         None,
         "model area / model area over the recorded bins",
+    ),
+    (
+        "probe_correction_cross_terms",
+        "cross-term factor (recorded window's area without / with the pump–probe cross terms)",
+        None,
+        None,
+        "model areas at the line-shape fit (1 without the cross terms); σ: its posterior draws",
     ),
 ]
 #: The headline's probabilities and the bound each counts draws against.
@@ -237,7 +251,7 @@ def dataset_entry(probes, lsq, mcmc, duan, level, pairing=None):
         "probe_correction": dict(probes["probe_correction"]),
         **{
             f"probe_correction_{part}": dict(probes["correction_parts"][part])
-            for part in ("balanced", "imbalance", "window", "cross_terms")
+            for part in ("balanced", "imbalance", "window", "cross_terms", "lines")
             if part in probes["correction_parts"]
         },
         "probe_correction_balanced_causes": dict(probes.get("balanced_causes", {})),
@@ -351,7 +365,12 @@ def markdown(headline):
             e = headline["datasets"][n]
             counts = e.get("draw_counts", {}).get(key)
             resolution = e.get("probability_resolution", {}).get(key)
-            shown = _resolved(counts, resolution) if resolution else _fmt(e[key], counts, PROBABILITIES.get(key))
+            if key not in e:  # a part this run does not have (e.g. a headline written before it existed)
+                shown = "–"
+            elif resolution:
+                shown = _resolved(counts, resolution)
+            else:
+                shown = _fmt(e[key], counts, PROBABILITIES.get(key))
             row += f" {shown} | {c['paper'] or '–'} | {paper_comparison.test_cell(c)} |"
         lines.append(row + f" {estimator} |")
     lines.append("")
