@@ -126,7 +126,7 @@ def fit(
     steps with that Jacobian held fixed, :data:`CHORD_FIRST_STEPS` of them from ``x0``), then the same with the
     model's own Jacobian, differenced where the previous run ended (at most :data:`MAX_JACOBIANS` times), until a
     run converges or a fresh Jacobian moves the point by less than :data:`CHORD_STALL`; its Jacobian gives the
-    covariance. If none does (a step projected onto a bound need not descend), the trust-region fit with
+    covariance. If none does (a parameter that enters as its square near 0 makes slow steps), the trust-region fit with
     differenced Jacobians takes over from where the last run ended. On the probe line-shape fit with the cross
     terms (archive, D) it ends on the optimum of that trust-region fit from the start (chi^2 within 1e-3, imbalance
     within 1e-3 sigma) in ~1/10 of its time.
@@ -170,7 +170,7 @@ def fit(
                 if sol.success or (sol.stalled and np.max(np.abs(sol.x - start)) < CHORD_STALL):
                     sol.success = True
                     break
-            if not sol.success:  # e.g. a projected step on a bound is no descent: the trust region from there
+            if not sol.success:  # too slow to converge (e.g. the phase wander near 0): the trust region from there
                 sol, u_start = None, sol.x
         if sol is None:
             sol = scipy.optimize.least_squares(
