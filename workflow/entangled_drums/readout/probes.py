@@ -143,12 +143,11 @@ def model_signal(params_on, f_offset, cross_terms=False, order=floquet.DEFAULT_O
 def correction_parts(params_on, f_offset, order=0):
     """{"total", "balanced", "imbalance", "window", "cross_terms", "probe", "lines"} at ``params_on``: total =
     balanced x imbalance x window x cross_terms (:func:`entangled_drums.readout.correction.correction_parts`;
-    window as in :func:`correction`; cross_terms: :func:`cross_term_ratio` at Floquet ``order``, 1 for order 0);
-    probe: the probe correction proper (:func:`probe_correction`) = balanced x imbalance x lines, lines the whole
-    two-mode lines' area over the lines' windows' with the cross terms (1 for order 0)."""
+    window and cross_terms: :func:`window_parts` at Floquet ``order``); probe: the probe correction proper
+    (:func:`probe_correction`) = balanced x imbalance x lines, lines the whole two-mode lines' area over the lines'
+    windows' with the cross terms (1 for order 0)."""
     balanced, imbalance = readout_correction_parts(params_on)
-    window = window_factor(params_on, f_offset)
-    cross = cross_term_ratio(params_on, f_offset, order)
+    window, cross = window_parts(params_on, f_offset, order)
     probe = balanced * imbalance if order == 0 else probe_correction(params_on, order)
     return {
         "total": balanced * imbalance * window * cross,
@@ -183,27 +182,24 @@ def correction(params_on, f_offset, order=0):
 
     Imbalance part: :func:`entangled_drums.readout.correction.area_correction` (full area); window part:
     full model area / model area over the recorded grid ``f_offset`` (Hz from f_c); F also holds the pump–probe
-    cross terms' part (:func:`cross_term_ratio` at Floquet ``order``; order 0: none, the two-mode model).
+    cross terms' part (:func:`window_parts` at Floquet ``order``; order 0: none, the two-mode model).
     """
     imbalance = area_correction(params_on)
-    window = window_factor(params_on, f_offset)
-    return imbalance * window * cross_term_ratio(params_on, f_offset, order), imbalance, window
+    window, cross = window_parts(params_on, f_offset, order)
+    return imbalance * window * cross, imbalance, window
 
 
-def cross_term_ratio(params_on, f_offset, order=floquet.DEFAULT_ORDER):
-    """The recorded window's model area without the pump–probe cross terms over that with them, at ``params_on``
-    (probes on) over the grid ``f_offset`` (Hz from f_c): what turns the two-mode model's correction into that of a
-    trace with them (:func:`model_signal`). 1 at ``order`` 0 (the two-mode model)."""
+def window_parts(params_on, f_offset, order=0):
+    """(window factor, cross-term factor) at ``params_on`` over the recorded grid ``f_offset`` (Hz from f_c), both
+    against the two-mode model's area over that grid (:func:`model_signal`), computed once: the window factor is
+    the full two-mode area over it, the cross-term factor it over the area with the pump–probe cross terms
+    (Floquet ``order``; 1 at order 0, the two-mode model): what turns the two-mode correction into that of a trace
+    with them."""
+    recorded = window_area(f_offset, model_signal(params_on, f_offset))
+    window = probe_area(params_on) / recorded
     if order == 0:
-        return 1.0
-    return window_area(f_offset, model_signal(params_on, f_offset)) / window_area(
-        f_offset, model_signal(params_on, f_offset, True, order)
-    )
-
-
-def window_factor(params_on, f_offset):
-    """Full model area / model area over the recorded grid ``f_offset`` (Hz from f_c)."""
-    return probe_area(params_on) / window_area(f_offset, model_signal(params_on, f_offset))
+        return window, 1.0
+    return window, recorded / window_area(f_offset, model_signal(params_on, f_offset, True, order))
 
 
 #: Pump-fit parameters that shape the probe signal (gain and n_add do not: the data are in quanta).
@@ -423,7 +419,7 @@ def sampling_records(minimum, curve):
 
 
 def log_correction_gradient(lineshape, prior, coupling, phi_opt, f0, F0, order=0):
-    """Gradient of ``log F`` (the correction at the optimum, :func:`correction_parts` ``total`` at Floquet
+    """Gradient of ``log F`` (the correction at the optimum, :func:`correction`'s F at Floquet
     ``order``) over the line-shape fit's parameters at its best values (central differences of 1 % of each sigma).
     ``F0``: F there."""
     x, S = lineshape.x, lineshape.cov
@@ -432,8 +428,8 @@ def log_correction_gradient(lineshape, prior, coupling, phi_opt, f0, F0, order=0
         step = 1e-2 * np.sqrt(S[j, j])
         e = np.zeros(x.size)
         e[j] = step
-        up = correction_parts(_state(prior, x + e, coupling, phi_opt), f0, order)["total"]
-        down = correction_parts(_state(prior, x - e, coupling, phi_opt), f0, order)["total"]
+        up = correction(_state(prior, x + e, coupling, phi_opt), f0, order)[0]
+        down = correction(_state(prior, x - e, coupling, phi_opt), f0, order)[0]
         grad[j] = (up - down) / (2 * step * F0)
     return grad
 

@@ -254,12 +254,16 @@ def _chord(fun, J, lower, upper, max_nfev, u0=None):
     scale = np.sqrt(np.maximum(np.sum(J**2, axis=0), 1e-300))
     lam = 0.0
     for nfev in range(1, max_nfev + 1):
-        size = float(np.max(np.abs(_bounded_step(J, r, u, lower, upper))))
+        full = _bounded_step(J, r, u, lower, upper)
+        size = float(np.max(np.abs(full)))
         if size < CHORD_TOL:
             return SimpleNamespace(x=u, jac=J, success=True, stalled=False, message=f"converged in {nfev} steps")
         for _ in range(9):
-            damped = np.vstack([J, np.sqrt(lam) * np.diag(scale)]) if lam else J
-            trial = u + _bounded_step(damped, np.concatenate([r, np.zeros(u.size)]) if lam else r, u, lower, upper)
+            if lam:
+                damped = np.vstack([J, np.sqrt(lam) * np.diag(scale)])
+                trial = u + _bounded_step(damped, np.concatenate([r, np.zeros(u.size)]), u, lower, upper)
+            else:
+                trial = u + full
             r_trial = fun(trial)
             if float(r_trial @ r_trial) <= cost:
                 break
