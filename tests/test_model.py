@@ -21,6 +21,7 @@ from entangled_drums.physics.model import drift_matrix, linear_system, quadratur
 from entangled_drums.physics.spectra import (
     mode_vector,
     output_spectrum,
+    probe_area,
     probe_spectrum,
     pump_spectrum,
     quadrature_spectrum,
@@ -365,6 +366,22 @@ def test_probe_signal_removes_the_double_counted_cavity_noise():
         system,
     )
     assert area == pytest.approx(occupation - C_PROBES.n_c, rel=1e-6)
+
+
+@pytest.mark.parametrize("g_ratio", [1.0, 1.0 + 1e-9, 1.0 + 1e-6])
+def test_probe_area_at_an_ideal_back_action_evasion(g_ratio):
+    """g1 = g2 with matched probes makes the drift matrix defective: the probe area there (from the direct
+    covariance) equals the mean of the areas at g1/g2 = 1 -+ 0.01 (well conditioned, the eigenbasis' route) to second
+    order in the step (measured 9e-4); the eigenbasis' route at g1 = g2 gave a negative area (-2e14) on one CPU."""
+    balanced = C_PROBES.replace(probe_g_plus=C_PROBES.probe_g_minus)
+    sides = [linear_system(balanced.replace(g_ratio=r)) for r in (0.99, 1.01)]
+    assert all(side.use_eigenbasis for side in sides)
+    near = np.mean(
+        [probe_area(balanced.replace(g_ratio=r), system=side) for r, side in zip((0.99, 1.01), sides, strict=True)]
+    )
+    system = linear_system(balanced.replace(g_ratio=g_ratio))
+    assert not system.use_eigenbasis
+    assert probe_area(balanced.replace(g_ratio=g_ratio), system=system) == pytest.approx(near, rel=2e-3)
 
 
 def test_balanced_probe_factor_split_into_its_causes():

@@ -127,14 +127,16 @@ class _StopAfterCheckpoint:
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    """A run killed in its third chunk (after two checkpoints) and resumed gives exactly the uninterrupted
-    result on this machine."""
+    """A run killed in its second chunk (after its first checkpoint) and resumed gives exactly the uninterrupted
+    result on this machine. The first convergence check comes after two chunks, so every run outlasts the kill,
+    whatever path its chain takes on this CPU (one that converged at its first check, 400 steps, made an earlier
+    version of this test, killed after two checkpoints, fail on another machine)."""
     full = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=tmp_path / "full.h5")
-    assert full.steps > 3 * SETTINGS["check_every"], "the uninterrupted run must outlast the interruption"
+    assert full.steps >= 2 * SETTINGS["check_every"]  # by construction of the stopping rule
     path = tmp_path / "cut.h5"
     with pytest.raises(_Interrupt):
         sampling.run(
-            _StopAfterCheckpoint(path, 2 * SETTINGS["check_every"]),
+            _StopAfterCheckpoint(path, SETTINGS["check_every"]),
             np.zeros(2),
             COV,
             SETTINGS,
@@ -143,7 +145,7 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
         )
     import emcee
 
-    assert emcee.backends.HDFBackend(str(path), read_only=True).iteration == 2 * SETTINGS["check_every"]
+    assert emcee.backends.HDFBackend(str(path), read_only=True).iteration == SETTINGS["check_every"]
     resumed = sampling.run(gaussian, np.zeros(2), COV, SETTINGS, seed=4, backend_path=path)
     assert resumed.steps == full.steps
     np.testing.assert_array_equal(resumed.samples, full.samples)

@@ -10,7 +10,6 @@ variance. Only the studies compare with these; the analysis never reads them.
 """
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from . import simulate
 from .circuit import drum_covariance, output_spectrum
@@ -26,14 +25,16 @@ def collective(V, phi):
 
 
 def optimum(V):
-    """(angle, Duan) of the smallest Duan(φ) = ⟨(X+^φ)²⟩ + ⟨(P−^φ)²⟩ (a fine grid, then Brent)."""
-    grid = np.radians(np.linspace(-90, 90, 721))
-    values = [sum(collective(V, p)) for p in grid]
-    k = int(np.argmin(values))
-    res = minimize_scalar(
-        lambda p: sum(collective(V, p)), bracket=(grid[k - 1], grid[k], grid[(k + 1) % grid.size]), tol=1e-12
-    )
-    return float(res.x), float(res.fun)
+    """(angle, Duan) of the smallest Duan(φ) = ⟨(X+^φ)²⟩ + ⟨(P−^φ)²⟩, in closed form.
+
+    Both variances are quadratic forms in (cos φ, sin φ), so Duan(φ) = a + b cos 2φ + c sin 2φ with
+    a ± b = Duan(0), Duan(90°) and a + c = Duan(45°); its minimum a − √(b² + c²) lies at 2φ = atan2(−c, −b).
+    (A numerical search found a flat Duan(φ), thermal drums, unbracketable on one CPU and not on another, and
+    located a minimum only to √ε.) The angle is in (−90°, 90°]; Duan is evaluated there."""
+    d0, d45, d90 = (sum(collective(V, p)) for p in (0.0, 0.25 * np.pi, 0.5 * np.pi))
+    a = 0.5 * (d0 + d90)
+    phi = 0.5 * float(np.arctan2(-(d45 - a), -0.5 * (d0 - d90)))
+    return phi, float(sum(collective(V, phi)))
 
 
 def state(lab, circuit, tones):

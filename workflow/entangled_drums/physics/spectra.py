@@ -115,7 +115,7 @@ def probe_area(params, system=None):
     (``kappa_out`` is quoted as ``f = omega/2pi``; the flux needs the angular rate.)
     """
     system = linear_system(params) if system is None else system
-    occupation = system.output_lorentzians(mode_vector(params, "d")).integral()
+    occupation = system.occupation(mode_vector(params, "d"))
     return 2.0 * np.pi * params.kappa_out * (occupation - params.n_c)
 
 
