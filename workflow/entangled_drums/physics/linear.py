@@ -135,7 +135,8 @@ class LinearSystem:
 
     def occupation(self, w):
         """``<o^dag o> = int S(w) dw/2pi`` of ``o = w . u`` (quanta): the Lorentzians' exact integral, or where the
-        eigenbasis is ill conditioned (``use_eigenbasis`` false) ``w^H (V + (i/2) J) w`` from the direct covariance.
+        eigenbasis is ill conditioned (``use_eigenbasis`` false) ``w^H X w``, ``X = int chi N chi^H dw/2pi`` by
+        Lyapunov equations.
 
         Near an exceptional point the eigenbasis' weights cancel to no digit: at g1 = g2 with matched probes (an
         ideal back-action evasion, a defective drift matrix) they gave a probe area of -2e14 on one CPU and a
@@ -143,10 +144,10 @@ class LinearSystem:
         if self.use_eigenbasis:
             return self.output_lorentzians(w).integral()
         w = np.asarray(w, dtype=complex)
-        J = np.zeros_like(self.A)
-        x = 2 * np.arange(len(self.rates))
-        J[x, x + 1], J[x + 1, x] = 1.0, -1.0
-        return float(np.real(np.conj(w) @ (self.covariance() + 0.5j * J) @ w))
+        # int chi N chi^H dw/2pi with N = D + (i/2) K: the covariance and the commutator's part, which is i J only
+        # where the dynamics preserve the commutators (not on the counter-rotating lattice: 1e-6 there)
+        commutator = direct_integral(self.A, self.K)
+        return float(np.real(np.conj(w) @ (self.covariance() + 0.5j * commutator) @ w))
 
     def output_spectrum(self, w, omega, offset=0.0, scale=1.0, filter_shift=0.0):
         """Normal-ordered spectrum ``int dt e^{i omega t} <o^dag(0) o(t)>`` of ``o = w . u``.
@@ -182,7 +183,14 @@ class LinearSystem:
 
 
 def direct_covariance(A, D):
-    """Reference covariance ``int dw/2pi chi(w) D chi(w)^H`` by Lyapunov equations.
+    """Reference covariance ``int dw/2pi chi(w) D chi(w)^H`` by Lyapunov equations (:func:`direct_integral`),
+    symmetrised."""
+    V = direct_integral(A, D)
+    return 0.5 * (V + V.T)
+
+
+def direct_integral(A, D):
+    """``int dw/2pi chi(w) D chi(w)^H`` for any (2m, 2m) ``D`` (the diffusion, or the commutator's ``K``).
 
     Stable ``A``: the solution of ``A V + V A^T + D = 0``. With unstable (replica) poles, ``A`` is first
     split into its stable and unstable invariant subspaces (ordered real Schur form and a Sylvester
@@ -191,8 +199,7 @@ def direct_covariance(A, D):
     """
     T, Z, n_stable = scipy.linalg.schur(A, output="real", sort="lhp")
     if n_stable == A.shape[0]:
-        V = scipy.linalg.solve_continuous_lyapunov(A, -D)
-        return 0.5 * (V + V.T)
+        return scipy.linalg.solve_continuous_lyapunov(A, -D)
     k = n_stable
     X = scipy.linalg.solve_sylvester(T[:k, :k], -T[k:, k:], -T[:k, k:])  # T11 X - X T22 = -T12
     S = Z.copy()
@@ -202,8 +209,7 @@ def direct_covariance(A, D):
     W = np.zeros_like(A)
     W[:k, :k] = scipy.linalg.solve_continuous_lyapunov(T[:k, :k], -Dp[:k, :k])
     W[k:, k:] = scipy.linalg.solve_continuous_lyapunov(T[k:, k:], Dp[k:, k:])
-    V = S @ W @ S.T
-    return 0.5 * (V + V.T)
+    return S @ W @ S.T
 
 
 def susceptibility(A, omega):
