@@ -9,6 +9,8 @@ with probe spectra, the probes' true imbalance and the true correction from the 
 variance. Only the studies compare with these; the analysis never reads them.
 """
 
+import dataclasses
+
 import numpy as np
 
 from . import simulate
@@ -72,6 +74,59 @@ def probe_area(lab, circuit_on, tones_on, circuit_off, tones_off, omega, half=No
     return total
 
 
+def calibration_tones(lab, balance=True):
+    """The probe calibration's tones (pumps off) as the truth takes them: (tones, cavity shift, pump phase noise).
+
+    Balanced at the device (the analysis' k(g) is the balanced one): the blue probe's power corrected for the input
+    line's transfer between the probes relative to their drums' red-side calibrations (the slope) and for the photon
+    energy (the same power carries f_r / f_b as many photons at the blue probe: 0.39 %, which left the pair 0.2 % off
+    balance in g and the constant 0.5 % off before), then exactly (what is left, ~2e-4 in g: the probes' own cavity
+    shift, which moves the red probe closer). ``balance=False``: the slope's correction only (the truth before)."""
+    settings = lab.probe_settings(None)
+    f_r = settings["probe_red"][0]
+    f_b, p_b, fam_b, e_b = settings["probe_blue"]
+    loss = lab.transmission_db(lab.f_c - lab.f_nom[2]) - lab.transmission_db(f_b)
+    loss -= lab.transmission_db(lab.f_c - lab.f_nom[1]) - lab.transmission_db(f_r)
+    energy = 10.0 * np.log10(f_b / f_r) if balance else 0.0
+    tones, shift, n_pn = lab.tones(
+        lab.device_settings(dict(settings, probe_blue=(f_b, p_b + loss + energy, fam_b, e_b)))
+    )
+    if balance:
+        ratio = lab.g1 * abs(tones[0].alpha) / (lab.g2 * abs(tones[1].alpha))
+        tones[1] = dataclasses.replace(tones[1], alpha=tones[1].alpha * ratio)
+    return tones, shift, n_pn
+
+
+def area_per_variance(lab, tones, shift, n_pn, omega):
+    """Probe calibration constant (quanta x Hz per unit ⟨(X+)²⟩): the area of the probe ``tones``' narrow lines with
+    the pumps off (cavity ``shift``, pump phase noise ``n_pn`` of the probes themselves, in both spectra so that it
+    cancels), over +-Omega/2 around each at 3.25 Hz bins (the recorded +-15 kHz hold ~99 %), per unit of the variance
+    they read (with them on: they also damp the drums, off resonance by Omega)."""
+    off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
+    area = probe_area(lab, off, tones, off, [], omega, half=0.5 * omega, bins=200001)
+    return area / collective(state(lab, off, tones), 0.0)[0]
+
+
+def probe_correction(lab, on, tones_on, circuit_off, tones_off, x_on, omega, calibration):
+    """The probe correction proper at a data set's operating point: ``x_on`` = ⟨(X+^φ)²⟩ with the probes on, times the
+    calibration constant at the red probe's coupling as it is with the pumps on, over the probe lines' area.
+
+    What the readout's factor is (``readout.probes.probe_correction``): a property of the device at its operating
+    point. Two things that move the area the readout records are not part of it, and are measured by ⟨X+²⟩'s
+    coverage instead: the red probe's power transfer error (the readout divides by the recorded power; the factor
+    is at the coupling the device sees) and the probes' own phase-noise floor (broadband noise on the input port,
+    left by the probes-off background subtraction; here taken out of the lines' area by the probes-off input
+    noise). The constant is :func:`area_per_variance` of the calibration's balanced tones ``calibration`` = (tones,
+    shift, noise) scaled to the red probe's amplitude with the pumps on (the cavity's shift moves it too)."""
+    cal_tones, cal_shift, cal_noise = calibration
+    scale = abs(tones_on[2].alpha) / abs(cal_tones[0].alpha)
+    scaled = [dataclasses.replace(t, alpha=t.alpha * scale) for t in cal_tones]
+    k = area_per_variance(lab, scaled, cal_shift * scale**2, cal_noise * scale**2, omega)
+    lines = dataclasses.replace(on, n_port=dict(circuit_off.n_port))  # the input noise without the probes' part
+    area = probe_area(lab, lines, tones_on, circuit_off, tones_off, omega)
+    return x_on * k / area
+
+
 def derived_truth(lab):
     """True quantities of the replica ``lab``: JSON-ready dict."""
     raw = lab.raw
@@ -80,22 +135,11 @@ def derived_truth(lab):
     base = lab.occupation(1, lab.T_base), lab.occupation(2, lab.T_base)
     # the probe constant: area per unit <X+^2> per mW of red-probe power, pumps off, at the working g
     settings = lab.probe_settings(None)
-    # for balanced probes at the device (the analysis' k(g) is the balanced one): the blue probe's power corrected
-    # for the input line's transfer between the probes relative to their drums' red-side calibrations (the slope)
-    f_r = settings["probe_red"][0]
-    f_b, p_b, fam_b, e_b = settings["probe_blue"]
-    loss_r = lab.transmission_db(lab.f_c - lab.f_nom[1]) - lab.transmission_db(f_r)
-    loss_b = lab.transmission_db(lab.f_c - lab.f_nom[2]) - lab.transmission_db(f_b)
-    balanced = dict(settings, probe_blue=(f_b, p_b + loss_b - loss_r, fam_b, e_b))
-    tones, shift, n_pn = lab.tones(lab.device_settings(balanced))
-    off = lab.circuit(0.0, shift=shift, n_input_extra=n_pn)
-    # pumps off: narrow lines (~0.3 kHz), their whole area (+-Omega/2, 3.25 Hz bins; the recorded +-15 kHz hold ~99 %)
-    area_cal = probe_area(lab, off, tones, off, [], omega, half=0.5 * omega, bins=200001)
-    x_thermal = 0.5 * (base[0] + base[1]) + 0.5
-    # per unit of the variance the probes read: with them on (they also damp the drums, off resonance by Omega)
-    x_cal = collective(state(lab, off, tones), 0.0)[0]
+    tones, shift, n_pn = calibration_tones(lab)
     p_mw = 10 ** (settings["probe_red"][1] / 10)
-    k_probe = area_cal / (x_cal * p_mw)
+    k_probe = area_per_variance(lab, tones, shift, n_pn, omega) / p_mw
+    x_thermal = 0.5 * (base[0] + base[1]) + 0.5
+    tones_cal = (tones, shift, n_pn)
     out = {
         "datasets": {},
         "cavity": {
@@ -158,11 +202,10 @@ def derived_truth(lab):
             on, tones_on, _, _ = simulate.operating_point(lab, name, True, phi)
             pr_red, pr_blue = tones_on[2], tones_on[3]
             entry["probe_imbalance"] = (lab.g1 * abs(pr_red.alpha)) / (lab.g2 * abs(pr_blue.alpha))
-            area = probe_area(lab, on, tones_on, circuit, tones, omega)
-            p_red = 10 ** (lab.probe_settings(name)["probe_red"][1] / 10)
             V_on = state(lab, on, tones_on)
             entry["Xplus_with_probes"] = collective(V_on, phi)[0]
-            # the variance the probes read (with them on) per area, in units of the calibration's
-            entry["probe_correction"] = entry["Xplus_with_probes"] * k_probe * p_red / area
+            entry["probe_correction"] = probe_correction(
+                lab, on, tones_on, circuit, tones, entry["Xplus_with_probes"], omega, tones_cal
+            )
         out["datasets"][name] = entry
     return out
