@@ -107,6 +107,10 @@ def run(seed, config):
     return seed, rows
 
 
+def _run_star(args):
+    return run(*args)
+
+
 def summarise(results):
     """Per data set: coverage of the factor, bias, pull width; the operational parts' mean and scatter."""
     out = {}
@@ -192,8 +196,15 @@ def main(argv=None):
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    # each replica's rows are kept as it ends (replicas/seed<N>.json), and a rerun takes them up
+    cache = work / "replicas"
+    cache.mkdir(exist_ok=True)
+    todo = [s for s in seeds if not (cache / f"seed{s}.json").exists()]
     with Pool(args.processes) as pool:
-        results = pool.starmap(run, [(s, config) for s in seeds])
+        for seed, rows in pool.imap_unordered(_run_star, [(s, config) for s in todo]):
+            (cache / f"seed{seed}.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
+            print(f"seed {seed} done", flush=True)
+    results = [(s, json.loads((cache / f"seed{s}.json").read_text())) for s in seeds]
     elapsed = time.perf_counter() - start
     summary = summarise(results)
     per_replica = {str(seed): rows for seed, rows in results}

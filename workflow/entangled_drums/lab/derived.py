@@ -80,7 +80,7 @@ def calibration_tones(lab, balance=True):
     Balanced at the device (the analysis' k(g) is the balanced one): the blue probe's power corrected for the input
     line's transfer between the probes relative to their drums' red-side calibrations (the slope) and for the photon
     energy (the same power carries f_r / f_b as many photons at the blue probe: 0.39 %, which left the pair 0.2 % off
-    balance in g and the constant 0.5 % off before), then exactly (what is left, ~2e-4 in g: the probes' own cavity
+    balance in g and the constant 0.2 % low before), then exactly (what is left, ~2e-4 in g: the probes' own cavity
     shift, which moves the red probe closer). ``balance=False``: the slope's correction only (the truth before)."""
     settings = lab.probe_settings(None)
     f_r = settings["probe_red"][0]

@@ -515,7 +515,7 @@ def analyse(
 
     ``pump_fit``: the data set's entry of the pump fits (``fit`` with values and covariance,
     ``prior_parts``). ``probe_cal``: the probe calibration's dict. ``settings``: the config's
-    ``readout`` block (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``,
+    ``readout`` block (``phase_sigma_deg``, ``phase_wander_deg``, ``phase_wander_sigma_deg``, ``probe_power_drift``,
     ``n_draws``, ``n_correction_draws``). ``rng``: numpy Generator. ``gain_drift_dB``: rms drift
     of the line gain between the probe calibration and this data set (config ``fits.drift``): the
     probe areas scale with it, and the calibration's gain does not cancel it.
@@ -620,6 +620,8 @@ def analyse(
     rel_F = float(np.std(F_draws[:, 0]) / F_opt[0])
     rel_s = s_sigma / s
     rel_drift = np.log(10) / 10 * float(gain_drift_dB)
+    # the red probe's power at the device, calibration to data set (the area scales with it; the factor does not)
+    rel_power = float(settings["probe_power_drift"])
     # Monte Carlo: curve coefficients x calibration scale x gain drift x correction factor
     n = int(settings["n_draws"])
     coef_draws = rng.multivariate_normal(coef, cov, size=n)
@@ -631,6 +633,7 @@ def analyse(
         / F_opt[0]
         / (1.0 + rel_s * rng.standard_normal(n))
         * (1.0 + rel_drift * rng.standard_normal(n))
+        * (1.0 + rel_power * rng.standard_normal(n))
     )
     mins = mins * scale
     # the same draws as curves over the model's quadrature angle phi = setpoint + offset (for Duan at one phase)
@@ -644,6 +647,7 @@ def analyse(
                 + (q["value"] * rel_s) ** 2
                 + (q["value"] * rel_F) ** 2
                 + (q["value"] * rel_drift) ** 2
+                + (q["value"] * rel_power) ** 2
             )
         )
     shares = _budget(
@@ -657,7 +661,7 @@ def analyse(
         prior,
         pump_fit,
         rel_s,
-        rel_drift,
+        (rel_drift, rel_power),
         scale_sigmas,
         sideband["gain_dB_sigma"],
         gain_drift_dB,
@@ -665,7 +669,9 @@ def analyse(
         (undamp, np.radians(w_deg), np.radians(w_sigma)),
         grad,
     )
-    paper = paper_estimator(sp, points, point_cov, float(settings["paper_area_factor"]), rel_s, rel_drift, v_min)
+    paper = paper_estimator(
+        sp, points, point_cov, float(settings["paper_area_factor"]), rel_s, float(np.hypot(rel_drift, rel_power)), v_min
+    )
     result = {
         "paper_estimator": paper,
         "points": points,
@@ -705,6 +711,7 @@ def analyse(
         "balanced_causes": balanced_causes(_state(prior, x, couplings[0], phi_opt)),
         "calibration_relative_sigma": float(rel_s),
         "gain_drift_relative_sigma": float(rel_drift),
+        "probe_power_relative_sigma": rel_power,
         "budget": {
             "method": "variance decomposition by independent source, first order (entangled_drums.stats.shares)",
             "shares": shares,
@@ -730,8 +737,8 @@ def paper_estimator(setpoints_deg, points, point_cov, factor, rel_s, rel_drift, 
 
     ``points``: :func:`analyse`'s points (``area``, ``k``, ``correction``); ``point_cov``: their covariance with
     our correction (rescaled here by ``factor / correction`` per point). Errors: the fit's covariance, the probe
-    calibration's relative error ``rel_s`` and the gain drift's ``rel_drift``, to first order (the minimum's
-    gradient by central differences). ``ours_min``: our minimum. Returns ``{"value", "sigma", "factor",
+    calibration's relative error ``rel_s`` and the drifts' ``rel_drift`` (gain and probe power), to first order
+    (the minimum's gradient by central differences). ``ours_min``: our minimum. Returns ``{"value", "sigma", "factor",
     "ratio_to_ours"}``, the last the ratio of the two minima (ours / the paper's).
     """
     ours = np.array([q["value"] for q in points])
@@ -759,7 +766,7 @@ def _budget(
     prior,
     pump_fit,
     rel_s,
-    rel_drift,
+    rel_drifts,
     scale_sigmas,
     gain_sigma,
     gain_drift_dB,
@@ -769,14 +776,15 @@ def _budget(
 ):
     """Shares of the probe minimum's variance by source (:mod:`entangled_drums.stats.shares`), to first order.
 
-    The minimum is ``m(coef) F(x) / F(x_hat)`` over the probe calibration's scale and the gain drift, with
+    The minimum is ``m(coef) F(x) / F(x_hat)`` over the probe calibration's scale and the drifts ``rel_drifts`` =
+    (gain, the red probe's power at the device; relative), with
     ``m = a - u sqrt(b^2 + c^2)``; ``wander`` = (u, w, sigma_w): the wander correction ``u = exp(2 w^2)``
     (1 when it is not applied) and the wander's rms and sigma (rad), whose share joins the phase drift's;
     ``grad``: :func:`log_correction_gradient`.
     The curve's coefficients scatter with the points' averaging noise and their phase errors
     (``M C M^T`` for each part of the points' covariance, ``M`` the GLS estimator); the
     correction ``F`` with the line-shape fit's posterior, split by its priors (the pump fit's
-    part further by the pump fit's own sources); the calibration scale and the drift are one
+    part further by the pump fit's own sources); the calibration scale and each drift are one
     source each.
     """
     phi = np.radians(sp)
@@ -791,7 +799,8 @@ def _budget(
         "averaging noise (probe spectra)": float(g @ M @ stat_cov @ M.T @ g) * inflation,
         "phase drift": float(g @ M @ (point_cov - stat_cov) @ M.T @ g) * inflation + wander_share,
         "probe calibration": float(rel_s**2),
-        "drift: gain": float(rel_drift**2),
+        "drift: gain": float(rel_drifts[0] ** 2),
+        "drift: probe power": float(rel_drifts[1] ** 2),
     }
     # the correction: its gradient over the line-shape fit's parameters (relative)
     S = lineshape.cov

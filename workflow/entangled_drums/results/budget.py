@@ -60,6 +60,7 @@ ORDER = [
     "phase drift",
     "drift: gain",
     "drift: pump powers",
+    "drift: probe power",
 ]
 CALIBRATION = [
     "probe calibration",
