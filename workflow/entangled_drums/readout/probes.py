@@ -622,7 +622,7 @@ def analyse(
     rel_drift = np.log(10) / 10 * float(gain_drift_dB)
     # the red probe's power at the device, calibration to data set (the area scales with it; the factor does not)
     rel_power = float(settings["probe_power_drift"])
-    # Monte Carlo: curve coefficients x calibration scale x gain drift x correction factor
+    # Monte Carlo: curve coefficients x calibration scale x gain drift x probe power x correction factor
     n = int(settings["n_draws"])
     coef_draws = rng.multivariate_normal(coef, cov, size=n)
     if correct_wander:
