@@ -49,18 +49,19 @@ TRUTH = ROOT / "config" / "simulation.yaml"
 CONFIG = ROOT / "config" / "config.yaml"
 
 
-def parts(lab, name, x_on_phi):
-    """The operational factor over the factor proper for data set ``name`` of replica ``lab``, and its parts."""
+def parts(lab, name):
+    """The factor proper of data set ``name`` of replica ``lab`` (the truth file's), the operational factor over it,
+    and its parts."""
     omega = 0.5 * (lab.f_nom[2] - lab.f_nom[1])
-    x_on, phi = x_on_phi
     circuit, tones, _, _ = simulate.operating_point(lab, name)
+    phi, _ = derived.optimum(derived.state(lab, circuit, tones))
     on, tones_on, _, settings = simulate.operating_point(lab, name, True, phi)
-    tones_cal, shift, n_pn = derived.calibration_tones(lab)
+    x_on = derived.collective(derived.state(lab, on, tones_on), phi)[0]
+    calibration = derived.calibration_tones(lab)
     p_mw = 10 ** (lab.probe_settings(None)["probe_red"][1] / 10)
-    proper = derived.probe_correction(lab, on, tones_on, circuit, tones, x_on, omega, (tones_cal, shift, n_pn))
-    old_tones, old_shift, old_n = derived.calibration_tones(lab, balance=False)
-    k_old = derived.area_per_variance(lab, old_tones, old_shift, old_n, omega) / p_mw
-    k_new = derived.area_per_variance(lab, tones_cal, shift, n_pn, omega) / p_mw
+    proper = derived.probe_correction(lab, on, tones_on, circuit, tones, x_on, omega, calibration)
+    k_old = derived.area_per_variance(lab, *derived.calibration_tones(lab, balance=False), omega) / p_mw
+    k_new = derived.area_per_variance(lab, *calibration, omega) / p_mw
     p_red = 10 ** (lab.probe_settings(name)["probe_red"][1] / 10)
     area_floor = derived.probe_area(lab, on, tones_on, circuit, tones, omega)
     lines = dataclasses.replace(on, n_port=dict(circuit.n_port))
@@ -69,7 +70,7 @@ def parts(lab, name, x_on_phi):
     u = 10 ** (settings["probe_red"][3] / 10)  # the red probe's power at the device over the recorded one
     # the red probe's photons with the pumps on over the calibration's at the recorded power (the transfer error and
     # the cavity's shift), from the amplitudes: the calibration's red tone scaled to the recorded power
-    photons = abs(tones_on[2].alpha) ** 2 / (abs(tones_cal[0].alpha) ** 2 * p_red / p_mw)
+    photons = abs(tones_on[2].alpha) ** 2 / (abs(calibration[0][0].alpha) ** 2 * p_red / p_mw)
     out = {
         "proper": proper,
         "operational": operational,
@@ -90,10 +91,6 @@ def run(seed, config):
     lab = Lab(load(TRUTH), seed)
     rows = {}
     for name in config["coverage"]["datasets"]:
-        circuit, tones, _, _ = simulate.operating_point(lab, name)
-        phi, _ = derived.optimum(derived.state(lab, circuit, tones))
-        on, tones_on, _, _ = simulate.operating_point(lab, name, True, phi)
-        x_on = derived.collective(derived.state(lab, on, tones_on), phi)[0]
         value, sigma = est["quantities"][f"{name}.probe_correction"]
         rows[name] = {
             "value": value,
@@ -101,7 +98,7 @@ def run(seed, config):
             "truth": truth["quantities"][f"{name}.probe_correction"],
             "Xplus_BAE": est["quantities"][f"{name}.Xplus_BAE"],
             "Xplus_truth": truth["quantities"][f"{name}.Xplus_BAE"],
-            **parts(lab, name, (x_on, phi)),
+            **parts(lab, name),
         }
         assert abs(rows[name]["proper"] / rows[name]["truth"] - 1) < 1e-9  # the truth file's is this factor
     return seed, rows
@@ -127,9 +124,9 @@ def summarise(results):
             "bias_in_sigma": float(pull.mean()),
             "pull_std": float(pull.std(ddof=1)),
             "estimate_over_truth": [float(np.mean(v / t)), float(np.std(v / t, ddof=1))],
-            "estimate_over_operational": [float(np.mean(v / np.array([x["operational"] for x in r]))), None],
         }
-        entry["estimate_over_operational"][1] = float(np.std(v / np.array([x["operational"] for x in r]), ddof=1))
+        over = v / np.array([x["operational"] for x in r])
+        entry["estimate_over_operational"] = [float(over.mean()), float(over.std(ddof=1))]
         xb = np.array([x["Xplus_BAE"][0] for x in r]) / np.array([x["Xplus_truth"] for x in r])
         transfer = np.array([x["transfer"] for x in r])
         entry["Xplus_BAE_over_truth_vs_transfer_correlation"] = float(np.corrcoef(xb, 1 / transfer)[0, 1])

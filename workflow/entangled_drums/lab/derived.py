@@ -135,11 +135,9 @@ def derived_truth(lab):
     base = lab.occupation(1, lab.T_base), lab.occupation(2, lab.T_base)
     # the probe constant: area per unit <X+^2> per mW of red-probe power, pumps off, at the working g
     settings = lab.probe_settings(None)
-    tones, shift, n_pn = calibration_tones(lab)
-    p_mw = 10 ** (settings["probe_red"][1] / 10)
-    k_probe = area_per_variance(lab, tones, shift, n_pn, omega) / p_mw
+    calibration = calibration_tones(lab)
+    k_probe = area_per_variance(lab, *calibration, omega) / 10 ** (settings["probe_red"][1] / 10)
     x_thermal = 0.5 * (base[0] + base[1]) + 0.5
-    tones_cal = (tones, shift, n_pn)
     out = {
         "datasets": {},
         "cavity": {
@@ -205,7 +203,7 @@ def derived_truth(lab):
             V_on = state(lab, on, tones_on)
             entry["Xplus_with_probes"] = collective(V_on, phi)[0]
             entry["probe_correction"] = probe_correction(
-                lab, on, tones_on, circuit, tones, entry["Xplus_with_probes"], omega, tones_cal
+                lab, on, tones_on, circuit, tones, entry["Xplus_with_probes"], omega, calibration
             )
         out["datasets"][name] = entry
     return out
