@@ -154,6 +154,17 @@ def test_archived_data_probe_xplus_needs_the_cross_terms(archived):
         assert pull > 1.2, (name, pull)
 
 
+def test_archived_probe_budget_adds_up_to_its_draws(archived):
+    """The probe readout's error budget (first-order shares by source) adds up to the variance of its Monte Carlo
+    minimum within 5 % (measured 0.99 for C, 1.02 for D), and names the red probe's power at the device, ~12 % of
+    it: a source the draws carry and the budget drops (or the reverse) misses by > 10 %."""
+    readouts = READOUTS[str(ROOT / "data" / "raw")]
+    for name in ("C", "D"):
+        budget = readouts[name][0]["budget"]
+        assert budget["shares"]["drift: probe power"] > 0.05 * budget["draws_variance"], name
+        assert budget["linear_total"] == pytest.approx(budget["draws_variance"], rel=0.05), name
+
+
 def test_b1_linearised_errors_at_the_stability_edge(archived):
     """B1 (Delta = -19.4 kHz) sits near the edge of stability.
 
